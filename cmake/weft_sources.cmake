@@ -1,0 +1,29 @@
+# The library's files, layer by layer. Each header is one concept; its .cpp sits beside it.
+set(WEFT_HEADERS
+  # runtime: executors and the wake-up seam, tasks, runners, structured concurrency, cancellation
+  runtime/weft/executor.hpp
+  runtime/weft/task.hpp
+  runtime/weft/cancellation.hpp
+  runtime/weft/yield.hpp
+  runtime/weft/sync_wait.hpp
+  runtime/weft/when_all.hpp
+  runtime/weft/when_any.hpp
+  runtime/weft/task_scope.hpp
+  runtime/weft/spawn_detached.hpp
+  runtime/weft/testing/stepped_scheduler.hpp
+  runtime/weft/detail/fatal.hpp
+  runtime/weft/detail/mpsc_inbox.hpp
+  runtime/weft/detail/promise_base.hpp
+  runtime/weft/detail/outcome.hpp
+  runtime/weft/detail/driver.hpp
+  runtime/weft/detail/child_group.hpp
+)
+set(WEFT_SOURCES
+  runtime/weft/executor.cpp
+  runtime/weft/cancellation.cpp
+  runtime/weft/sync_wait.cpp
+  runtime/weft/task_scope.cpp
+  runtime/weft/spawn_detached.cpp
+  runtime/weft/testing/stepped_scheduler.cpp
+  runtime/weft/detail/fatal.cpp
+)

@@ -1,0 +1,84 @@
+// weft/executor.hpp — where coroutines run, and how any thread hands one back to its home.
+//
+// Threading model: an executor owns one or more threads that run `work_item`s (the io_uring loop
+// owns one, the thread pool several, `sync_wait` borrows the calling thread, the stepped test
+// scheduler runs items only when a test says so). While a thread runs an executor's work,
+// `current_executor()` on that thread returns it; on a plain thread it returns nullptr.
+//
+// Wake-up protocol (the seam every primitive uses):
+//   1. A coroutine about to suspend records its home: `current_executor()` at that moment.
+//   2. Whoever completes the wait, on whatever thread, calls `home->enqueue(item)`, where `item`
+//   lives in
+//      the suspended coroutine's frame and resumes it when run.
+//   3. `enqueue` never runs the item inline: the waker's stack never grows into the woken
+//   coroutine,
+//      and a loop coroutine never runs on a pool thread. When the home is nullptr (a coroutine
+//      driven by hand, outside any executor) the waker resumes it inline, as nothing else could.
+//   4. After `enqueue` returns, the waker must not touch the item: it may already have run and its
+//      frame may be gone.
+#pragma once
+
+#include <coroutine>
+#include <string_view>
+
+namespace weft {
+
+/// An intrusive unit of work: the executor links it into its queue and calls `run` once. It is
+/// owned by whoever enqueued it (usually an awaiter inside a suspended coroutine frame), never by
+/// the executor, so enqueueing never allocates.
+struct work_item {
+  work_item* next = nullptr;
+  void (*run)(work_item* self) noexcept = nullptr;
+};
+
+/// A work item that resumes a coroutine.
+struct resume_item : work_item {
+  std::coroutine_handle<> handle;
+
+  resume_item() noexcept {
+    run = [](work_item* self) noexcept { static_cast<resume_item*>(self)->handle.resume(); };
+  }
+};
+
+/// Something that runs work items on its own thread(s).
+class executor {
+ public:
+  /// Queues `item` to run on this executor. Callable from any thread; never runs `item` inline.
+  virtual void enqueue(work_item* item) noexcept = 0;
+
+  /// A short name for logs and error messages ("loop", "pool", "sync_wait").
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+
+ protected:
+  executor() = default;
+  ~executor() = default;
+};
+
+/// The executor whose work the calling thread is running now, or nullptr on a plain thread.
+[[nodiscard]] executor* current_executor() noexcept;
+
+/// Resumes `item`'s coroutine on `home`: enqueued there, or inline when `home` is nullptr.
+/// Step 2 of the wake-up protocol above.
+inline void resume_on(executor* home, resume_item& item) noexcept {
+  if (home != nullptr)
+    home->enqueue(&item);
+  else
+    item.handle.resume();
+}
+
+namespace detail {
+
+/// Marks the calling thread as running `ex`'s work until destroyed; restores the previous executor.
+class executor_guard {
+ public:
+  explicit executor_guard(executor* ex) noexcept;
+  ~executor_guard();
+  executor_guard(const executor_guard&) = delete;
+  executor_guard& operator=(const executor_guard&) = delete;
+
+ private:
+  executor* previous_;
+};
+
+}  // namespace detail
+}  // namespace weft

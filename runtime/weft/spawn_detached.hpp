@@ -1,0 +1,21 @@
+// weft/spawn_detached.hpp — fire-and-forget, as an explicit, named choice.
+//
+// Prefer task_scope: its children are joined and their failures reported. spawn_detached is for
+// work whose lifetime is deliberately unbounded by any caller (a background refresher that lives as
+// long as its executor). The task owns everything it uses — pass arguments by value.
+#pragma once
+
+#include <weft/executor.hpp>
+#include <weft/task.hpp>
+
+namespace weft {
+
+/// Starts `t` with no owner: on executor `on` (enqueued), or on the calling thread's executor, or
+/// inline on a plain thread. Its stop token is the one bound with `with_stop_token`, else none.
+/// An exception escaping `t` (other than operation_cancelled) aborts the program with its message,
+/// as an exception escaping a std::thread does: a detached failure has nobody to report to.
+/// When the executor shuts down before `t` finishes, the executor's documented shutdown applies
+/// (the loop destroys the suspended frame).
+void spawn_detached(task<void> t, executor* on = current_executor());
+
+}  // namespace weft
