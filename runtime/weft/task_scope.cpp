@@ -35,8 +35,8 @@ detail::driver task_scope::run_child(task<void> child, task_scope* scope) {
   try {
     co_await std::move(child);
   } catch (const operation_cancelled&) {
-    // Stopping was asked for: ending early is the child doing as told, not a failure.
-    if (!scope->group_.stop_requested()) scope->record_failure(std::current_exception());
+    // Someone asked the child to stop (the scope, or a token bound to the child): ending early is
+    // the child doing as told, not a failure.
   } catch (...) {
     scope->record_failure(std::current_exception());
   }

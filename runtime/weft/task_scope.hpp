@@ -51,8 +51,8 @@ class task_scope {
 
   /// `co_await scope.join()`
   ///   Yields: nothing once every child has finished; rethrows the first child failure.
-  ///     A child that ended with operation_cancelled after the scope was asked to stop did not
-  ///     fail.
+  ///     A child that ended with operation_cancelled did not fail: it was asked to stop (by the
+  ///     scope, or through a token bound to it) and did.
   ///   Resumes on: the executor the awaiter was running on when it suspended.
   ///   Cancellation: a stop request on the awaiter is forwarded to the children, and join keeps
   ///     waiting until they have all finished — children never outlive the scope.

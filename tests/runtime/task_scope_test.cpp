@@ -241,3 +241,21 @@ TEST_CASE("a scope whose child failure was never joined aborts when destroyed",
   CHECK(death.signal == SIGABRT);
   CHECK_THAT(death.stderr_text, Catch::Contains("task_scope 'unjoined' destroyed without join()"));
 }
+
+TEST_CASE("a child cancelled through its own bound token is not a failure", "[task_scope]") {
+  int cancelled = 0;
+  auto body = [](int* count) -> task<void> {
+    weft::task_scope scope{"one cancelled"};
+    std::stop_source just_this_one;
+    std::string log;
+    scope.spawn(weft::with_stop_token(wait_for_stop(count), just_this_one.get_token()));
+    scope.spawn(append(&log, "sibling ran"));
+    co_await weft::yield();
+    just_this_one.request_stop();
+    co_await scope.join();
+    CHECK_FALSE(scope.get_stop_token().stop_requested());  // the siblings were not stopped
+    CHECK(log == "sibling ran");
+  };
+  weft::sync_wait(body(&cancelled));
+  CHECK(cancelled == 1);
+}

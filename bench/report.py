@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Summarises Google Benchmark JSON (run with repetitions): median and min-max per benchmark, and the
+ratio of each benchmark's median to a baseline's median from the same run.
+
+usage: report.py RESULTS.json BASELINE_NAME [BASELINE_NAME ...]
+A benchmark is compared with the first listed baseline whose name shares its argument suffix
+(e.g. "/1000"), else with the first baseline.
+"""
+import json
+import statistics
+import sys
+
+
+def main() -> None:
+    data = json.load(open(sys.argv[1]))
+    baselines = sys.argv[2:]
+    runs: dict[str, list[dict]] = {}
+    for b in data["benchmarks"]:
+        if b.get("run_type") != "iteration":
+            continue
+        runs.setdefault(b["run_name"], []).append(b)
+
+    def median(name: str) -> float:
+        return statistics.median(r["real_time"] for r in runs[name])
+
+    def baseline_for(name: str) -> str | None:
+        suffix = name[name.find("/"):] if "/" in name else ""
+        for base in baselines:
+            if base + suffix in runs:
+                return base + suffix
+        return baselines[0] if baselines and baselines[0] in runs else None
+
+    unit = next(iter(runs.values()))[0]["time_unit"]
+    print(f"{'benchmark':58} {'median':>10} {'min':>10} {'max':>10}  ratio to baseline  counters")
+    for name, reps in runs.items():
+        times = [r["real_time"] for r in reps]
+        base = baseline_for(name)
+        ratio = f"{median(name) / median(base):6.2f}x {base}" if base and base != name else "(baseline)"
+        skip = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads",
+                "iterations", "real_time", "cpu_time", "time_unit", "family_index",
+                "per_family_instance_index", "aggregate_name", "aggregate_unit", "label"}
+        counters = {k: statistics.median(r[k] for r in reps) for k in reps[0] if k not in skip}
+        extra = " ".join(f"{k}={v:.4g}" for k, v in counters.items())
+        print(f"{name:58} {statistics.median(times):>8.1f}{unit} {min(times):>8.1f}{unit} "
+              f"{max(times):>8.1f}{unit}  {ratio}  {extra}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what weft needs to build, test and benchmark on Debian 12 (idempotent).
+set -euo pipefail
+packages=(
+  cmake ninja-build g++ pkg-config
+  liburing-dev libfmt-dev catch2   # the library and its tests
+  libbenchmark-dev                 # bench/ (Google Benchmark)
+  libboost-dev libtbb-dev          # bench/ baselines (Boost.Asio, oneTBB)
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
