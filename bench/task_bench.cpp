@@ -26,30 +26,41 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size)) return p;
   throw std::bad_alloc{};
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
-weft::task<int> empty_task() { co_return 1; }
+weft::task<int> empty_task() {
+  co_return 1;
+}
 
 weft::task<void> await_tasks(benchmark::State* state) {
   std::size_t bytes_before = heap_bytes.load();
   std::size_t allocations_before = heap_allocations.load();
-  for (auto _ : *state) benchmark::DoNotOptimize(co_await empty_task());
+  for (auto _ : *state)
+    benchmark::DoNotOptimize(co_await empty_task());
   auto n = static_cast<double>(state->iterations());
-  state->counters["heap_bytes_per_task"] = static_cast<double>(heap_bytes.load() - bytes_before) / n;
+  state->counters["heap_bytes_per_task"] =
+      static_cast<double>(heap_bytes.load() - bytes_before) / n;
   state->counters["allocations_per_task"] =
       static_cast<double>(heap_allocations.load() - allocations_before) / n;
 }
 
-void task_create_await_destroy(benchmark::State& state) { weft::sync_wait(await_tasks(&state)); }
+void task_create_await_destroy(benchmark::State& state) {
+  weft::sync_wait(await_tasks(&state));
+}
 BENCHMARK(task_create_await_destroy);
 
 void std_function_call(benchmark::State& state) {
   std::function<int()> f = [] { return 1; };
   benchmark::DoNotOptimize(f);
-  for (auto _ : state) benchmark::DoNotOptimize(f());
+  for (auto _ : state)
+    benchmark::DoNotOptimize(f());
 }
 BENCHMARK(std_function_call);
 

@@ -10,6 +10,7 @@ set(WEFT_HEADERS
   runtime/weft/when_any.hpp
   runtime/weft/task_scope.hpp
   runtime/weft/spawn_detached.hpp
+  runtime/weft/log.hpp
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp
   runtime/weft/detail/mpsc_inbox.hpp
@@ -17,6 +18,7 @@ set(WEFT_HEADERS
   runtime/weft/detail/outcome.hpp
   runtime/weft/detail/driver.hpp
   runtime/weft/detail/child_group.hpp
+  runtime/weft/detail/task_name.hpp
 )
 set(WEFT_SOURCES
   runtime/weft/executor.cpp
@@ -26,4 +28,6 @@ set(WEFT_SOURCES
   runtime/weft/spawn_detached.cpp
   runtime/weft/testing/stepped_scheduler.cpp
   runtime/weft/detail/fatal.cpp
+  runtime/weft/detail/task_name.cpp
+  runtime/weft/log.cpp
 )

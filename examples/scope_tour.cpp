@@ -2,10 +2,10 @@
 //
 // Run: scripts/demo.sh   (or, once built: build/plain/examples/scope_tour)
 //
-// Three workers run concurrently in a task_scope. One is cancelled on purpose through a stop token of
-// its own; one fails, which makes the scope ask the rest to stop; join() waits for every child and
-// rethrows the failure. Nothing here needs the I/O loop: sync_wait turns main's thread into a small
-// executor, and `co_await weft::yield()` lets the other children run, as an I/O wait would.
+// Three workers run concurrently in a task_scope. One is cancelled on purpose through a stop token
+// of its own; one fails, which makes the scope ask the rest to stop; join() waits for every child
+// and rethrows the failure. Nothing here needs the I/O loop: sync_wait turns main's thread into a
+// small executor, and `co_await weft::yield()` lets the other children run, as an I/O wait would.
 #include <weft/cancellation.hpp>
 #include <weft/sync_wait.hpp>
 #include <weft/task.hpp>
@@ -45,7 +45,8 @@ task<void> listener(std::string name) {
 }
 
 task<void> faulty(int fail_at) {
-  for (int i = 1; i < fail_at; ++i) co_await weft::yield();
+  for (int i = 1; i < fail_at; ++i)
+    co_await weft::yield();
   throw std::runtime_error(fmt::format("faulty: gave up at step {}", fail_at));
 }
 
@@ -79,4 +80,6 @@ task<void> tour() {
   fmt::print("main: every child has finished ({} running)\n", scope.running());
 }
 
-int main() { weft::sync_wait(tour()); }
+int main() {
+  weft::sync_wait(tour());
+}

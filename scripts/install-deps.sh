@@ -3,6 +3,7 @@
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
+  clang libclang-rt-14-dev         # the sanitizer builds (ASan+UBSan, TSan)
   liburing-dev libfmt-dev catch2   # the library and its tests
   libbenchmark-dev                 # bench/ (Google Benchmark)
   libboost-dev libtbb-dev          # bench/ baselines (Boost.Asio, oneTBB)

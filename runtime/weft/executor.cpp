@@ -1,5 +1,7 @@
 #include <weft/executor.hpp>
 
+#include <weft/detail/task_name.hpp>
+
 namespace weft {
 namespace {
 thread_local executor* current = nullptr;
@@ -10,6 +12,12 @@ executor* current_executor() noexcept {
 }
 
 namespace detail {
+void run_item(work_item* item) noexcept {
+  set_current_task_name(item->task_name);
+  item->run(item);
+  set_current_task_name(nullptr);
+}
+
 executor_guard::executor_guard(executor* ex) noexcept : previous_(current) {
   current = ex;
 }

@@ -20,6 +20,7 @@
 
 #include <coroutine>
 #include <string_view>
+#include <type_traits>
 
 namespace weft {
 
@@ -29,6 +30,8 @@ namespace weft {
 struct work_item {
   work_item* next = nullptr;
   void (*run)(work_item* self) noexcept = nullptr;
+  /// The name of the task this item resumes, if it has one (see detail/task_name.hpp).
+  const char* task_name = nullptr;
 };
 
 /// A work item that resumes a coroutine.
@@ -38,6 +41,10 @@ struct resume_item : work_item {
   resume_item() noexcept {
     run = [](work_item* self) noexcept { static_cast<resume_item*>(self)->handle.resume(); };
   }
+
+  /// Points the item at `waiting`, carrying its task name when it is a weft coroutine.
+  template <class Promise>
+  void set(std::coroutine_handle<Promise> waiting) noexcept;
 };
 
 /// Something that runs work items on its own thread(s).
@@ -57,6 +64,18 @@ class executor {
 /// The executor whose work the calling thread is running now, or nullptr on a plain thread.
 [[nodiscard]] executor* current_executor() noexcept;
 
+namespace detail {
+class promise_base;
+const char* task_name_of_promise(const promise_base& promise) noexcept;
+}  // namespace detail
+
+template <class Promise>
+void resume_item::set(std::coroutine_handle<Promise> waiting) noexcept {
+  handle = waiting;
+  if constexpr (std::is_base_of_v<detail::promise_base, Promise>)
+    task_name = detail::task_name_of_promise(waiting.promise());
+}
+
 /// Resumes `item`'s coroutine on `home`: enqueued there, or inline when `home` is nullptr.
 /// Step 2 of the wake-up protocol above.
 inline void resume_on(executor* home, resume_item& item) noexcept {
@@ -67,6 +86,9 @@ inline void resume_on(executor* home, resume_item& item) noexcept {
 }
 
 namespace detail {
+
+/// Runs `item` as executor work: the thread's current task name is the item's while it runs.
+void run_item(work_item* item) noexcept;
 
 /// Marks the calling thread as running `ex`'s work until destroyed; restores the previous executor.
 class executor_guard {

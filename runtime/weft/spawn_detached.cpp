@@ -21,11 +21,11 @@ detail::driver run_detached(task<void> t) {
 
 }  // namespace
 
-void spawn_detached(task<void> t, executor* on) {
+void spawn_detached(task<void> t, executor* on, std::string name) {
   WEFT_CHECK(t.valid(), "spawn_detached of an empty task");
   // The driver must not override a token bound to the task: it passes an empty one, which the task
   // ignores when bound and inherits (no cancellation) otherwise.
-  run_detached(std::move(t)).start(nullptr, std::stop_token{}, on);
+  run_detached(std::move(t)).named(std::move(name)).start(nullptr, std::stop_token{}, on);
 }
 
 }  // namespace weft

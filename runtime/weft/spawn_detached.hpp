@@ -8,6 +8,8 @@
 #include <weft/executor.hpp>
 #include <weft/task.hpp>
 
+#include <string>
+
 namespace weft {
 
 /// Starts `t` with no owner: on executor `on` (enqueued), or on the calling thread's executor, or
@@ -16,6 +18,7 @@ namespace weft {
 /// as an exception escaping a std::thread does: a detached failure has nobody to report to.
 /// When the executor shuts down before `t` finishes, the executor's documented shutdown applies
 /// (the loop destroys the suspended frame).
-void spawn_detached(task<void> t, executor* on = current_executor());
+/// `name` appears in log lines and slow-step warnings.
+void spawn_detached(task<void> t, executor* on = current_executor(), std::string name = {});
 
 }  // namespace weft

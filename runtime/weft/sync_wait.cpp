@@ -19,7 +19,7 @@ void blocking_executor::run(driver body) {
     }
     while (item != nullptr) {
       work_item* next = item->next;  // read first: running the item may end its owner's life
-      item->run(item);
+      run_item(item);
       item = next;
     }
   }

@@ -153,6 +153,7 @@ class [[nodiscard("a task does nothing until it is awaited or spawned")]] task {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> awaiting) noexcept {
       promise_type& promise = handle_.promise();
       promise.inherit_stop_token(detail::stop_token_of(awaiting));
+      promise.set_task_name(detail::task_name_of(awaiting));
       promise.set_continuation(awaiting, current_executor());
       return handle_;
     }

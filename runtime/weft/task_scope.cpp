@@ -21,14 +21,22 @@ task_scope::~task_scope() {
                   name_);
 }
 
-void task_scope::spawn(task<void> child) {
-  WEFT_CHECK(child.valid(), "task_scope '{}': spawn of an empty task", name_);
-  group_.start(run_child(std::move(child), this), current_executor());
+void task_scope::spawn(task<void> child, std::string name) {
+  start(std::move(child), current_executor(), std::move(name));
 }
 
-void task_scope::spawn(task<void> child, executor& on) {
+void task_scope::spawn(task<void> child, executor& on, std::string name) {
+  start(std::move(child), &on, std::move(name));
+}
+
+void task_scope::start(task<void> child, executor* on, std::string name) {
   WEFT_CHECK(child.valid(), "task_scope '{}': spawn of an empty task", name_);
-  group_.start(run_child(std::move(child), this), &on);
+  detail::driver runner = run_child(std::move(child), this);
+  // The scope outlives its children, so they can borrow its name.
+  if (name.empty())
+    group_.start(std::move(runner).with_task_name(name_.c_str()), on);
+  else
+    group_.start(std::move(runner).named(std::move(name)), on);
 }
 
 detail::driver task_scope::run_child(task<void> child, task_scope* scope) {

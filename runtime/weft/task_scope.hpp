@@ -43,11 +43,11 @@ class task_scope {
 
   /// Starts `child` concurrently, with the scope's stop token. It is enqueued on the calling
   /// thread's executor (it first runs after the caller next suspends), or started inline on a plain
-  /// thread.
-  void spawn(task<void> child);
+  /// thread. `name` (default: the scope's name) appears in log lines and slow-step warnings.
+  void spawn(task<void> child, std::string name = {});
 
   /// Starts `child` on executor `on` (e.g. a pool, or a stepped test scheduler).
-  void spawn(task<void> child, executor& on);
+  void spawn(task<void> child, executor& on, std::string name = {});
 
   /// `co_await scope.join()`
   ///   Yields: nothing once every child has finished; rethrows the first child failure.
@@ -87,6 +87,7 @@ class task_scope {
 
  private:
   static detail::driver run_child(task<void> child, task_scope* scope);
+  void start(task<void> child, executor* on, std::string name);
   void record_failure(std::exception_ptr error) noexcept;
   void rethrow_failure();
 

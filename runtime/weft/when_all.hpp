@@ -71,7 +71,8 @@ task<std::tuple<stored_result_t<Ts>...>> when_all(task<Ts>... children) {
   group.link(co_await get_stop_token());
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (group.start(
-         detail::when_all_child(std::move(children), &std::get<I>(results), &group, &failure, I),
+         detail::when_all_child(std::move(children), &std::get<I>(results), &group, &failure, I)
+             .with_task_name(detail::current_task_name()),
          nullptr),
      ...);
   }
@@ -100,7 +101,8 @@ task<std::conditional_t<std::is_void_v<T>, void, std::vector<stored_result_t<T>>
   detail::first_failure failure;
   group.link(co_await get_stop_token());
   for (std::size_t i = 0; i < children.size(); ++i)
-    group.start(detail::when_all_child(std::move(children[i]), &results[i], &group, &failure, i),
+    group.start(detail::when_all_child(std::move(children[i]), &results[i], &group, &failure, i)
+                    .with_task_name(detail::current_task_name()),
                 nullptr);
   co_await group.join();
   if (std::size_t failed = failure.index(); failed != detail::first_failure::none)

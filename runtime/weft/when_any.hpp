@@ -79,7 +79,8 @@ requires(sizeof...(Ts) >
   group.link(co_await get_stop_token());
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (group.start(
-         detail::when_any_child(std::move(children), &std::get<I>(results), &group, &winner, I),
+         detail::when_any_child(std::move(children), &std::get<I>(results), &group, &winner, I)
+             .with_task_name(detail::current_task_name()),
          nullptr),
      ...);
   }
@@ -106,7 +107,8 @@ task<when_any_result<T>> when_any(std::vector<task<T>> children) {
   detail::first_finisher winner;
   group.link(co_await get_stop_token());
   for (std::size_t i = 0; i < children.size(); ++i)
-    group.start(detail::when_any_child(std::move(children[i]), &results[i], &group, &winner, i),
+    group.start(detail::when_any_child(std::move(children[i]), &results[i], &group, &winner, i)
+                    .with_task_name(detail::current_task_name()),
                 nullptr);
   co_await group.join();
   std::size_t index = winner.index();

@@ -38,7 +38,7 @@ class child_group final : public completion_sink {
   child_group& operator=(const child_group&) = delete;
 
   /// Starts `child` with the group's stop token, inline (`on == nullptr`) or on executor `on`.
-  void start(driver child, executor* on) noexcept {
+  void start(driver&& child, executor* on) noexcept {
     pending_.fetch_add(1, std::memory_order_relaxed);
     std::move(child).start(this, stop_.get_token(), on);
   }

@@ -11,7 +11,10 @@
 #include <weft/detail/promise_base.hpp>
 #include <weft/executor.hpp>
 
+#include <weft/detail/task_name.hpp>
+
 #include <coroutine>
+#include <string>
 #include <utility>
 
 namespace weft::detail {
@@ -38,6 +41,8 @@ class [[nodiscard]] driver {
     struct final_awaiter {
       bool await_ready() const noexcept { return false; }
       std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> self) noexcept {
+        if (!self.promise().name_storage_.empty())
+          retire_task_name(self.promise().name_storage_.c_str());
         completion_sink* sink = self.promise().sink_;
         self.destroy();
         return sink != nullptr ? sink->child_done() : std::noop_coroutine();
@@ -54,6 +59,7 @@ class [[nodiscard]] driver {
     friend driver;
     completion_sink* sink_ = nullptr;
     resume_item start_node_;
+    std::string name_storage_;  // set when the root is spawned with a name of its own
   };
 
   driver(driver&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
@@ -73,9 +79,24 @@ class [[nodiscard]] driver {
     if (on == nullptr) {
       handle.resume();
     } else {
-      promise.start_node_.handle = handle;
+      promise.start_node_.set(handle);
       on->enqueue(&promise.start_node_);
     }
+  }
+
+  /// Borrows `name` (which must outlive the child) as the child's task name.
+  driver&& with_task_name(const char* name) && noexcept {
+    handle_.promise().set_task_name(name);
+    return std::move(*this);
+  }
+
+  /// Gives the root a name of its own (copied), shown in log lines and slow-step warnings.
+  driver&& named(std::string name) && {
+    if (!name.empty()) {
+      handle_.promise().name_storage_ = std::move(name);
+      handle_.promise().set_task_name(handle_.promise().name_storage_.c_str());
+    }
+    return std::move(*this);
   }
 
  private:

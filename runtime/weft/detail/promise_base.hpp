@@ -33,6 +33,10 @@ class promise_base {
     if (!token_bound_) stop_token_ = token;
   }
 
+  /// The name of the root task this coroutine runs under, or nullptr.
+  [[nodiscard]] const char* task_name() const noexcept { return task_name_; }
+  void set_task_name(const char* name) noexcept { task_name_ = name; }
+
   /// Records who resumes when this coroutine completes, and on which executor.
   void set_continuation(std::coroutine_handle<> continuation, executor* home) noexcept {
     continuation_ = continuation;
@@ -45,6 +49,7 @@ class promise_base {
     executor* home = continuation_home_;
     if (home == nullptr || home == current_executor()) return continuation_;
     resume_node_.handle = continuation_;
+    resume_node_.task_name = task_name_;
     home->enqueue(&resume_node_);  // the awaiter may destroy this frame from now on
     return std::noop_coroutine();
   }
@@ -54,8 +59,22 @@ class promise_base {
   std::coroutine_handle<> continuation_;
   executor* continuation_home_ = nullptr;
   resume_item resume_node_;
+  const char* task_name_ = nullptr;
   bool token_bound_ = false;
 };
+
+inline const char* task_name_of_promise(const promise_base& promise) noexcept {
+  return promise.task_name();
+}
+
+/// The task name of the coroutine behind `handle`, or nullptr for a foreign coroutine.
+template <class Promise>
+[[nodiscard]] const char* task_name_of(std::coroutine_handle<Promise> handle) noexcept {
+  if constexpr (std::derived_from<Promise, promise_base>)
+    return handle.promise().task_name();
+  else
+    return nullptr;
+}
 
 /// The stop token of the coroutine behind `handle`, or an empty token for a foreign coroutine.
 template <class Promise>

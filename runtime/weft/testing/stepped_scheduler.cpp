@@ -22,7 +22,7 @@ std::size_t stepped_scheduler::ready() const {
 
 void stepped_scheduler::run(work_item* item) {
   detail::executor_guard on_this_thread{this};
-  item->run(item);
+  detail::run_item(item);
 }
 
 bool stepped_scheduler::step() {
