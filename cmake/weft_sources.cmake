@@ -11,6 +11,10 @@ set(WEFT_HEADERS
   runtime/weft/task_scope.hpp
   runtime/weft/spawn_detached.hpp
   runtime/weft/log.hpp
+  runtime/weft/io_loop.hpp
+  runtime/weft/uring_op.hpp
+  runtime/weft/sleep.hpp
+  runtime/weft/timeout.hpp
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp
   runtime/weft/detail/mpsc_inbox.hpp
@@ -19,6 +23,9 @@ set(WEFT_HEADERS
   runtime/weft/detail/driver.hpp
   runtime/weft/detail/child_group.hpp
   runtime/weft/detail/task_name.hpp
+  runtime/weft/detail/timer_heap.hpp
+  runtime/weft/detail/uring_setup.hpp
+  runtime/weft/detail/loop_wait.hpp
 )
 set(WEFT_SOURCES
   runtime/weft/executor.cpp
@@ -30,4 +37,8 @@ set(WEFT_SOURCES
   runtime/weft/detail/fatal.cpp
   runtime/weft/detail/task_name.cpp
   runtime/weft/log.cpp
+  runtime/weft/io_loop.cpp
+  runtime/weft/sleep.cpp
+  runtime/weft/detail/timer_heap.cpp
+  runtime/weft/detail/uring_setup.cpp
 )

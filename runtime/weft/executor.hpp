@@ -19,10 +19,15 @@
 #pragma once
 
 #include <coroutine>
+#include <stop_token>
 #include <string_view>
 #include <type_traits>
 
 namespace weft {
+
+namespace detail {
+class completion_sink;
+}  // namespace detail
 
 /// An intrusive unit of work: the executor links it into its queue and calls `run` once. It is
 /// owned by whoever enqueued it (usually an awaiter inside a suspended coroutine frame), never by
@@ -55,6 +60,14 @@ class executor {
 
   /// A short name for logs and error messages ("loop", "pool", "sync_wait").
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+
+  /// Detached work (spawn_detached) started on this executor gets this stop token unless it bound
+  /// one; an executor that stops its detached work at shutdown returns its own.
+  [[nodiscard]] virtual std::stop_token detached_stop_token() const noexcept { return {}; }
+
+  /// Called as detached work starts on this executor; the returned sink, if any, is told when it
+  /// ends, so the executor can wait for detached work before it shuts down.
+  [[nodiscard]] virtual detail::completion_sink* adopt_detached() noexcept { return nullptr; }
 
  protected:
   executor() = default;

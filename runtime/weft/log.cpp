@@ -23,6 +23,7 @@ log_level level_from_environment() noexcept {
 }
 
 std::atomic<log_level> threshold{level_from_environment()};
+std::atomic<log_sink> sink{nullptr};
 thread_local std::string this_thread_name = "main";
 
 }  // namespace
@@ -35,6 +36,10 @@ void set_thread_name(std::string_view name) {
 
 std::string_view thread_name() noexcept {
   return this_thread_name;
+}
+
+void set_log_sink(log_sink new_sink) noexcept {
+  sink.store(new_sink, std::memory_order_release);
 }
 
 void set_log_level(log_level level) noexcept {
@@ -58,6 +63,10 @@ void write_log_line(log_level level, fmt::string_view format, fmt::format_args a
     fmt::format_to(std::back_inserter(line), "[weft {}] {} ", this_thread_name,
                    level_letter[static_cast<int>(level)]);
   fmt::vformat_to(std::back_inserter(line), format, args);
+  if (log_sink custom = sink.load(std::memory_order_acquire)) {
+    custom(level, std::string_view{line.data(), line.size()});
+    return;
+  }
   line.push_back('\n');
   // One write per line keeps lines from concurrent threads whole; a short write to stderr is not
   // worth retrying for a log line.

@@ -23,6 +23,11 @@ void set_thread_name(std::string_view name);
 [[nodiscard]] std::string_view thread_name() noexcept;
 
 void set_log_level(log_level level) noexcept;
+
+/// Where log lines go: a function given each whole line (without the newline), from any thread,
+/// concurrently. nullptr (the default) writes them to stderr.
+using log_sink = void (*)(log_level level, std::string_view line);
+void set_log_sink(log_sink sink) noexcept;
 [[nodiscard]] bool log_enabled(log_level level) noexcept;
 
 namespace detail {

@@ -23,9 +23,11 @@ detail::driver run_detached(task<void> t) {
 
 void spawn_detached(task<void> t, executor* on, std::string name) {
   WEFT_CHECK(t.valid(), "spawn_detached of an empty task");
-  // The driver must not override a token bound to the task: it passes an empty one, which the task
-  // ignores when bound and inherits (no cancellation) otherwise.
-  run_detached(std::move(t)).named(std::move(name)).start(nullptr, std::stop_token{}, on);
+  // A token bound to the task wins over the executor's: the task only inherits the driver's token
+  // when it has none of its own.
+  std::stop_token token = on != nullptr ? on->detached_stop_token() : std::stop_token{};
+  detail::completion_sink* sink = on != nullptr ? on->adopt_detached() : nullptr;
+  run_detached(std::move(t)).named(std::move(name)).start(sink, std::move(token), on);
 }
 
 }  // namespace weft
