@@ -35,7 +35,12 @@ def main() -> None:
     for name, reps in runs.items():
         times = [r["real_time"] for r in reps]
         base = baseline_for(name)
-        ratio = f"{median(name) / median(base):6.2f}x {base}" if base and base != name else "(baseline)"
+        if base is None:
+            ratio = "(no baseline)"
+        elif base == name:
+            ratio = "(baseline)"
+        else:
+            ratio = f"{median(name) / median(base):6.2f}x {base}"
         skip = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads",
                 "iterations", "real_time", "cpu_time", "time_unit", "family_index",
                 "per_family_instance_index", "aggregate_name", "aggregate_unit", "label"}

@@ -12,6 +12,7 @@ cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEFT_BUILD_BENCH
 cmake --build build/bench -j "$(nproc)" --target "$bench"
 declare -A baselines=(
   [task_bench]="std_function_call"
+  [loop_bench]="asio_timers condvar_round_trip"
 )
 out=build/bench/$bench.json
 ./build/bench/bench/"$bench" --benchmark_repetitions=10 --benchmark_enable_random_interleaving=true \
