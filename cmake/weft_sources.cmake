@@ -26,6 +26,7 @@ set(WEFT_HEADERS
   runtime/weft/detail/timer_heap.hpp
   runtime/weft/detail/uring_setup.hpp
   runtime/weft/detail/loop_wait.hpp
+  runtime/weft/detail/work_stealing_deque.hpp
 )
 set(WEFT_SOURCES
   runtime/weft/executor.cpp

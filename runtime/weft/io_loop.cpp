@@ -5,13 +5,16 @@
 #include <weft/detail/uring_setup.hpp>
 #include <weft/log.hpp>
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace weft {
@@ -56,8 +59,9 @@ io_loop::io_loop() : io_loop(options{}) {}
 io_loop::io_loop(options opts) : options_(std::move(opts)) {
   detail::uring_setup_result setup = detail::setup_ring(ring_, options_.entries);
   setup_mode_ = std::move(setup.mode);
+  ring_enabled_ = !setup.disabled;
   opcodes_ = setup.opcodes;
-  wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) {
     int error = errno;
     io_uring_queue_exit(&ring_);
@@ -78,7 +82,7 @@ io_loop::io_loop(options opts) : options_(std::move(opts)) {
 
 io_loop::~io_loop() {
   WEFT_CHECK(!running_, "io_loop '{}' destroyed while run() is running", options_.name);
-  {
+  if (ring_enabled_ && owner_ == std::this_thread::get_id()) {
     detail::executor_guard as_executor{this};
     loop_guard as_loop{this};
     drain();
@@ -86,21 +90,17 @@ io_loop::~io_loop() {
       io_uring_sqe* sqe = acquire_sqe();
       io_uring_prep_cancel64(sqe, reinterpret_cast<std::uintptr_t>(&wake_completion_), 0);
       io_uring_sqe_set_data(sqe, nullptr);
-      // The cancelled read's CQE still has to arrive: its buffer is ours until then.
       while (wake_armed_) {
-        submit_queued();
-        io_uring_cqe* cqe = nullptr;
-        int result = io_uring_wait_cqe(&ring_, &cqe);
-        if (result < 0 && result != -EINTR) break;
-        unsigned head = 0;
-        unsigned count = 0;
-        io_uring_for_each_cqe(&ring_, head, cqe) {
-          ++count;
-          if (io_uring_cqe_get_data(cqe) == &wake_completion_) wake_armed_ = false;
-        }
-        io_uring_cq_advance(&ring_, count);
+        int result = io_uring_submit_and_wait(&ring_, 1);
+        if (result < 0 && result != -EINTR && result != -EAGAIN && result != -EBUSY) break;
+        reap_completions();
       }
     }
+  } else if (!quiescent()) {
+    // Only the thread that enabled a SINGLE_ISSUER ring may submit to it, so this thread cannot
+    // cancel anything: the kernel cancels it all when the ring is freed.
+    log_error("io_loop '{}' destroyed on another thread than the one that ran it, with work left",
+              options_.name);
   }
   ::close(wake_fd_);
   io_uring_queue_exit(&ring_);
@@ -166,6 +166,19 @@ void io_loop::run_main(detail::driver main) {
   WEFT_CHECK(!running_, "io_loop::run is not reentrant");
   if (executor* outer = current_executor(); outer != nullptr)
     detail::fatal("io_loop::run called on a thread running '{}'", outer->name());
+  if (!ring_enabled_) {
+    // The kernel binds a SINGLE_ISSUER ring to the thread that enables it: this one.
+    detail::enable_ring(ring_);
+    ring_enabled_ = true;
+    owner_ = std::this_thread::get_id();
+  } else if (owner_ == std::thread::id{}) {
+    owner_ = std::this_thread::get_id();
+  } else if (owner_ != std::this_thread::get_id()) {
+    throw std::logic_error(fmt::format(
+        "weft: io_loop '{}' was first run on another thread; its ring ({}) can only be driven by "
+        "that thread: create and run each loop on one thread",
+        options_.name, setup_mode_));
+  }
   running_ = true;
   std::string previous_name{thread_name()};
   set_thread_name(options_.name);
@@ -307,10 +320,11 @@ void io_loop::submit_queued() {
   }
 }
 
-void io_loop::arm_wake_read() {
+void io_loop::arm_wake_poll() {
   if (wake_armed_) return;
+  // A poll, not a read: no buffer the kernel could write into after the loop is gone.
   io_uring_sqe* sqe = acquire_sqe();
-  io_uring_prep_read(sqe, wake_fd_, &wake_buffer_, sizeof wake_buffer_, 0);
+  io_uring_prep_poll_multishot(sqe, wake_fd_, POLLIN);
   io_uring_sqe_set_data(sqe, &wake_completion_);
   wake_armed_ = true;
 }
@@ -327,7 +341,11 @@ unsigned io_loop::reap_completions() {
       if (cqe->user_data == LIBURING_UDATA_TIMEOUT) {
         // liburing's own timeout SQE, on kernels without IORING_FEAT_EXT_ARG
       } else if (completion == &wake_completion_) {
-        wake_armed_ = false;
+        // Woken: reset the counter so the poll is not ready again at once (one read per actual
+        // wake-up, which already cost the producer a write and us a context switch).
+        std::uint64_t count_ignored = 0;
+        [[maybe_unused]] ssize_t r = ::read(wake_fd_, &count_ignored, sizeof count_ignored);
+        if ((cqe->flags & IORING_CQE_F_MORE) == 0) wake_armed_ = false;
       } else if (completion != nullptr) {
         completion->on_cqe(completion, cqe->res, cqe->flags);
       }
@@ -353,7 +371,7 @@ void io_loop::poll_completions() {
 }
 
 void io_loop::wait_for_completions(std::optional<clock::time_point> limit) {
-  arm_wake_read();
+  arm_wake_poll();
   std::optional<clock::time_point> deadline = limit;
   if (const detail::timer_node* first = timers_.top())
     if (!deadline || first->deadline < *deadline) deadline = first->deadline;

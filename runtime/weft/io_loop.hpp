@@ -32,8 +32,11 @@
 //      ends when its CQE arrives; a cancel is only a request — or until options.drain_limit passes,
 //      in which case it logs what it abandons: stuck frames are leaked, never freed under the
 //      kernel.
-//   3. The destructor drains once more, cancels the wake-up read and waits for its CQE, then frees
+//   3. The destructor drains once more, cancels the wake-up poll and waits for its CQE, then frees
 //      the ring.
+//
+// The ring is SINGLE_ISSUER where the kernel allows: the first thread to call run() owns it, and
+// running the loop from another thread later is refused with a clear error.
 #pragma once
 
 #include <weft/detail/child_group.hpp>
@@ -54,6 +57,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <type_traits>
 
 namespace weft {
@@ -241,7 +245,7 @@ class io_loop final : public executor {
   void wait_for_completions(std::optional<clock::time_point> limit);
   unsigned reap_completions();
   void submit_queued();
-  void arm_wake_read();
+  void arm_wake_poll();
   void drain();
   [[nodiscard]] bool quiescent() const noexcept;
   void wake() noexcept;
@@ -266,10 +270,11 @@ class io_loop final : public executor {
   enum wake_state : std::uint8_t { running, sleeping, woken };
   std::atomic<std::uint8_t> wake_state_{running};
 
-  // The read that the eventfd write completes: its buffer lives in the loop until its CQE.
+  // The multishot poll on the eventfd that producers write to wake the loop.
   detail::uring_completion wake_completion_;
-  std::uint64_t wake_buffer_ = 0;
   bool wake_armed_ = false;
+  bool ring_enabled_ = false;
+  std::thread::id owner_;  // the thread that drives the ring (set by the first run)
 
   detail::timer_heap timers_;
   clock::time_point manual_now_;

@@ -300,3 +300,17 @@ TEST_CASE("a shuffled loop still runs every ready coroutine", "[io_loop]") {
   loop.run(main());
   CHECK(total == 100);
 }
+
+TEST_CASE("a loop created on one thread can be run on another, and stays bound to it",
+          "[io_loop]") {
+  weft::io_loop loop;  // created here
+  int value = 0;
+  std::thread runner{[&] { value = loop.run([]() -> task<int> { co_return 3; }()); }};
+  runner.join();
+  CHECK(value == 3);
+  if (loop.setup_mode() == "SINGLE_ISSUER|DEFER_TASKRUN") {
+    // The kernel bound the ring to the runner thread: running it here is refused, clearly.
+    CHECK_THROWS_WITH(loop.run([]() -> task<int> { co_return 4; }()),
+                      Catch::Contains("was first run on another thread"));
+  }
+}

@@ -53,7 +53,7 @@ TEST_CASE("join waits for every spawned child", "[task_scope]") {
   CHECK(log == "abc|joined");
 }
 
-TEST_CASE("spawn returns before the child runs; the child runs when the parent suspends",
+TEST_CASE("spawn returns before the child runs, which runs when the parent suspends",
           "[task_scope][stepped]") {
   weft::testing::stepped_scheduler scheduler;
   std::string log;

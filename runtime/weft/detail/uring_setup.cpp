@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -43,13 +46,21 @@ std::string explain_setup_failure(int error) {
                      std::strerror(error));
 }
 
+void enable_ring(io_uring& ring) {
+  // Debian's liburing 2.3 declares io_uring_enable_rings but does not export it: register directly.
+  if (::syscall(__NR_io_uring_register, ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0) < 0)
+    throw std::system_error(errno, std::system_category(),
+                            "weft: io_loop: enabling the ring (IORING_REGISTER_ENABLE_RINGS)");
+}
+
 uring_setup_result setup_ring(io_uring& ring, unsigned entries) {
   struct attempt {
     unsigned flags;
     const char* mode;
   };
   static constexpr attempt attempts[] = {
-      {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "SINGLE_ISSUER|DEFER_TASKRUN"},
+      {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED,
+       "SINGLE_ISSUER|DEFER_TASKRUN"},
       {IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN"},
       {0, "default"},
   };
@@ -66,6 +77,7 @@ uring_setup_result setup_ring(io_uring& ring, unsigned entries) {
       uring_setup_result setup;
       setup.mode = a.mode;
       setup.features = params.features;
+      setup.disabled = (a.flags & IORING_SETUP_R_DISABLED) != 0;
       if (io_uring_probe* probe = io_uring_get_probe_ring(&ring)) {
         for (int op = 0; op < probe->last_op + 1 && op < 256; ++op)
           if (io_uring_opcode_supported(probe, op)) setup.opcodes.set(static_cast<std::size_t>(op));
