@@ -4,11 +4,12 @@
 //                     time to schedule and fire them all (items/s = timers/s). Baseline:
 //                     asio_timers/N — the same with boost::asio::steady_timer and C++20 coroutines
 //                     (co_spawn + use_awaitable) on one io_context.
-//                     heap_bytes_per_sleeper counts everything allocated per sleeper, frame included;
-//                     frame_bytes is the sleeping coroutine's frame alone.
+//                     heap_bytes_per_sleeper counts everything allocated per sleeper, frame
+//                     included; frame_bytes is the sleeping coroutine's frame alone.
 //   post_round_trip   a plain thread posts to the loop, the loop answers through an atomic the
 //                     thread waits on (brief spin, then futex). Baseline: condvar_round_trip —
-//                     two threads handing a token back and forth with std::mutex+condition_variable.
+//                     two threads handing a token back and forth with
+//                     std::mutex+condition_variable.
 //   yield             one loop coroutine resuming itself through the ready queue.
 //
 // Run: scripts/bench.sh loop_bench
@@ -19,6 +20,7 @@
 #include <weft/yield.hpp>
 
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -41,8 +43,12 @@ void* operator new(std::size_t size) {
   if (void* p = std::malloc(size)) return p;
   throw std::bad_alloc{};
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -55,20 +61,28 @@ std::chrono::nanoseconds spread(std::int64_t i, std::int64_t n) {
 
 std::size_t sleeper_frame_bytes = 0;
 
+/// Benchmarks spawn a million coroutines in one step on purpose: no slow-step warnings.
+weft::io_loop::options quiet() {
+  weft::io_loop::options options;
+  options.slow_step = std::chrono::milliseconds(0);
+  return options;
+}
+
 task<void> sleeper(weft::io_loop::clock::time_point deadline) {
   co_await weft::sleep_until(deadline);
 }
 
 void timers(benchmark::State& state) {
   const std::int64_t n = state.range(0);
-  weft::io_loop loop;
+  weft::io_loop loop{quiet()};
   std::size_t bytes = 0;
   for (auto _ : state) {
     loop.run([&]() -> task<void> {
       std::size_t before = heap_bytes.load();
       weft::task_scope scope{"sleepers"};
       auto start = weft::io_loop::clock::now();
-      for (std::int64_t i = 0; i < n; ++i) scope.spawn(sleeper(start + spread(i, n)));
+      for (std::int64_t i = 0; i < n; ++i)
+        scope.spawn(sleeper(start + spread(i, n)));
       bytes = heap_bytes.load() - before;
       co_await scope.join();
     }());
@@ -118,15 +132,20 @@ void await_flag(std::atomic<std::uint32_t>& flag, std::uint32_t value) {
 }
 
 void post_round_trip(benchmark::State& state) {
-  weft::io_loop loop;
+  weft::io_loop loop{quiet()};
   std::atomic<bool> ready{false};
   std::thread loop_thread{[&] {
-    loop.run([](std::atomic<bool>* r) -> task<void> {
-      r->store(true);
-      co_await weft::suspend_until_cancelled{};
-    }(&ready));
+    try {
+      loop.run([](std::atomic<bool>* r) -> task<void> {
+        r->store(true);
+        co_await weft::suspend_until_cancelled{};
+      }(&ready));
+    } catch (const weft::operation_cancelled&) {
+      // stop() below: the expected end
+    }
   }};
-  while (!ready.load()) std::this_thread::yield();
+  while (!ready.load())
+    std::this_thread::yield();
   std::atomic<std::uint32_t> answer{0};
   std::uint32_t round = 0;
   for (auto _ : state) {
@@ -171,10 +190,40 @@ void condvar_round_trip(benchmark::State& state) {
 }
 BENCHMARK(condvar_round_trip)->UseRealTime();
 
+/// CPU time the process uses while its loop has nothing to do for one second (after a burst of
+/// cross-thread posts, so the spin-before-sleep is included), as a percentage of one core.
+void idle_loop_cpu(benchmark::State& state) {
+  weft::io_loop loop{quiet()};
+  double percent = 0;
+  for (auto _ : state) {
+    loop.run([](weft::io_loop* l, double* out) -> task<void> {
+      for (int i = 0; i < 100; ++i)
+        l->post([] {});
+      co_await weft::yield();
+      rusage before{};
+      ::getrusage(RUSAGE_SELF, &before);
+      auto wall_start = std::chrono::steady_clock::now();
+      co_await weft::sleep_for(1s);
+      rusage after{};
+      ::getrusage(RUSAGE_SELF, &after);
+      auto cpu = [](const rusage& r) {
+        return std::chrono::seconds(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+               std::chrono::microseconds(r.ru_utime.tv_usec + r.ru_stime.tv_usec);
+      };
+      std::chrono::duration<double> used = cpu(after) - cpu(before);
+      std::chrono::duration<double> wall = std::chrono::steady_clock::now() - wall_start;
+      *out = 100.0 * used.count() / wall.count();
+    }(&loop, &percent));
+  }
+  state.counters["cpu_percent_of_a_core"] = percent;
+}
+BENCHMARK(idle_loop_cpu)->Iterations(1)->Unit(benchmark::kMillisecond);
+
 void yield(benchmark::State& state) {
-  weft::io_loop loop;
+  weft::io_loop loop{quiet()};
   loop.run([](benchmark::State* s) -> task<void> {
-    for (auto _ : *s) co_await weft::yield();
+    for (auto _ : *s)
+      co_await weft::yield();
   }(&state));
 }
 BENCHMARK(yield);

@@ -30,10 +30,10 @@ def main() -> None:
                 return base + suffix
         return baselines[0] if baselines and baselines[0] in runs else None
 
-    unit = next(iter(runs.values()))[0]["time_unit"]
     print(f"{'benchmark':58} {'median':>10} {'min':>10} {'max':>10}  ratio to baseline  counters")
     for name, reps in runs.items():
         times = [r["real_time"] for r in reps]
+        unit = reps[0]["time_unit"]
         base = baseline_for(name)
         if base is None:
             ratio = "(no baseline)"

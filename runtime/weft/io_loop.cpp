@@ -230,7 +230,9 @@ void io_loop::run_until(Done done, std::optional<clock::time_point> limit) {
 }
 
 void io_loop::run_ready_batch() {
-  for (work_item* item = inbox_.take_all(); item != nullptr;) {
+  work_item* arrived = inbox_.take_all();
+  if (arrived != nullptr) spin_next_wait_ = true;
+  for (work_item* item = arrived; item != nullptr;) {
     work_item* next = item->next;
     make_ready(item);
     item = next;
@@ -370,6 +372,26 @@ void io_loop::poll_completions() {
   reap_completions();
 }
 
+bool io_loop::spin_for_inbox(std::optional<clock::time_point> deadline) {
+  spin_next_wait_ = false;
+  if (options_.spin_before_sleep.count() <= 0) return false;
+  auto start = clock::now();
+  auto until = start + options_.spin_before_sleep;
+  if (deadline && *deadline < until) until = *deadline;
+  for (auto now = start; now < until; now = clock::now()) {
+    for (int i = 0; i < 32; ++i) {
+      if (!inbox_.empty()) return true;
+      __builtin_ia32_pause();
+    }
+    if (operations_in_flight_ != 0 && now - start > std::chrono::microseconds(5)) {
+      poll_completions();  // I/O must not wait for the spin to end
+      if (ready_count_ != 0) return true;
+      start = now;
+    }
+  }
+  return false;
+}
+
 void io_loop::wait_for_completions(std::optional<clock::time_point> limit) {
   arm_wake_poll();
   std::optional<clock::time_point> deadline = limit;
@@ -384,6 +406,8 @@ void io_loop::wait_for_completions(std::optional<clock::time_point> limit) {
       manual_now_ = timers_.top()->deadline;
     return;
   }
+
+  if (spin_next_wait_ && spin_for_inbox(deadline)) return;
 
   // Step 1 of the wake-up protocol.
   wake_state_.store(sleeping, std::memory_order_seq_cst);

@@ -103,6 +103,11 @@ class io_loop final : public executor {
     /// the check off. Default: WEFT_SLOW_STEP_MS from the environment, else 100 ms.
     std::chrono::milliseconds slow_step = default_slow_step();
     clock_mode clock = clock_mode::real;
+    /// After work arrived from another thread, how long the loop keeps checking its inbox before
+    /// it sleeps in the kernel: waking a sleeping thread costs tens of microseconds, and the next
+    /// cross-thread hand-off (an offload's result, a channel value) often follows within a few.
+    /// An idle loop does not spin: only a loop that just received cross-thread work does, once.
+    std::chrono::microseconds spin_before_sleep{50};
     /// How long shutdown waits for detached tasks and operations to end after asking them to stop.
     std::chrono::milliseconds drain_limit = std::chrono::seconds(5);
     /// When set, each batch of ready work runs in an order shuffled from this seed, so that tests
@@ -249,6 +254,7 @@ class io_loop final : public executor {
   void drain();
   [[nodiscard]] bool quiescent() const noexcept;
   void wake() noexcept;
+  bool spin_for_inbox(std::optional<clock::time_point> deadline);
 
   options options_;
   io_uring ring_{};
@@ -280,6 +286,7 @@ class io_loop final : public executor {
   clock::time_point manual_now_;
   std::size_t operations_in_flight_ = 0;
   std::uint64_t shuffle_state_ = 0;
+  bool spin_next_wait_ = false;  // the last batch took work from the inbox
 
   bool running_ = false;
   // Requested on the loop thread only (stop() posts stop_item_ to get there).

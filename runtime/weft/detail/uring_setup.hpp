@@ -17,8 +17,8 @@ struct uring_setup_result {
 
 /// Initialises `ring` with `entries` SQEs, trying SINGLE_ISSUER|DEFER_TASKRUN, then COOP_TASKRUN,
 /// then no flags. A SINGLE_ISSUER ring is created disabled: the kernel binds it to the thread that
-/// enables it (io_uring_enable_rings), which must be the thread that drives the loop. Throws std::system_error whose message says why io_uring is unavailable and what
-/// to do about it.
+/// enables it (io_uring_enable_rings), which must be the thread that drives the loop. Throws
+/// std::system_error whose message says why io_uring is unavailable and what to do about it.
 uring_setup_result setup_ring(io_uring& ring, unsigned entries);
 
 /// Enables a ring created disabled, binding a SINGLE_ISSUER ring to the calling thread. Throws
