@@ -15,6 +15,9 @@ set(WEFT_HEADERS
   runtime/weft/uring_op.hpp
   runtime/weft/sleep.hpp
   runtime/weft/timeout.hpp
+  runtime/weft/thread_pool.hpp
+  runtime/weft/pool_future.hpp
+  runtime/weft/offload.hpp
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp
   runtime/weft/detail/mpsc_inbox.hpp
@@ -40,6 +43,7 @@ set(WEFT_SOURCES
   runtime/weft/log.cpp
   runtime/weft/io_loop.cpp
   runtime/weft/sleep.cpp
+  runtime/weft/thread_pool.cpp
   runtime/weft/detail/timer_heap.cpp
   runtime/weft/detail/uring_setup.cpp
 )

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -35,12 +36,23 @@ work_item* steal_one(deque_type& deque) {
   return deque.steal(out) == steal_result::success ? out : nullptr;
 }
 
-// Spins until `condition` holds. Yields now and then so a busy machine (or TSan on two cores)
-// still schedules the thread we are waiting for.
+// Spins until `condition` holds. Yields only rarely: on a loaded machine a yield can cost a whole
+// time slice, which would swamp the timing the race test depends on.
 template <class Condition>
 void spin_until(Condition condition) {
   for (unsigned spins = 1; !condition(); ++spins)
-    if (spins % 64 == 0) std::this_thread::yield();
+    if (spins % 4096 == 0) std::this_thread::yield();
+}
+
+// Busy-waits for about `iterations` loop turns: the race test's calibrated head start. A long
+// delay yields now and then: when the two racing threads share one CPU (a loaded machine), the
+// other side only gets to run when we yield.
+void busy_delay(unsigned iterations) {
+  static std::atomic<unsigned> sink{0};
+  for (unsigned i = 1; i <= iterations; ++i) {
+    sink.store(i, std::memory_order_relaxed);
+    if (i % 1024 == 0) std::this_thread::yield();
+  }
 }
 
 }  // namespace
@@ -180,13 +192,14 @@ TEST_CASE("with one item left, whichever of owner and thief comes first takes it
 }
 
 TEST_CASE("the last item raced by owner and thief goes to exactly one", "[deque][concurrency]") {
-  const int rounds = under_tsan ? 5'000 : 20'000;
+  const int rounds = under_tsan ? 10'000 : 20'000;  // each TSan round costs ~10x
   std::vector<work_item> items(static_cast<std::size_t>(rounds));
   deque_type deque(2);
   // Three arrivals per round: owner (item pushed) and thief (ready) open the race when the count
   // reaches 3 * round + 2, a two-sided barrier so neither side is a whole wake-up behind; the
   // thief's third (steal finished) lets the owner push the next round's single item.
   std::atomic<int> arrivals{0};
+  int thief_lost_races = 0;  // CAS-against-CAS collisions: the interesting case
   std::vector<work_item*> stolen(items.size(), nullptr);  // written by the thief, read after join
 
   std::thread thief([&] {
@@ -195,17 +208,33 @@ TEST_CASE("the last item raced by owner and thief goes to exactly one", "[deque]
       spin_until([&] { return arrivals.load() >= 3 * round + 2; });
       work_item* out = nullptr;
       // lost_race means the owner took it; a retry would only find the deque empty.
-      if (deque.steal(out) == steal_result::success) stolen[static_cast<std::size_t>(round)] = out;
+      const steal_result result = deque.steal(out);
+      if (result == steal_result::success) stolen[static_cast<std::size_t>(round)] = out;
+      if (result == steal_result::lost_race) ++thief_lost_races;
       arrivals.fetch_add(1);
     }
   });
 
+  // The owner arrives last, so it sees the barrier open a cache miss before the thief (when both
+  // share one CPU, a whole time slice) and would nearly always win. It holds back by a delay that
+  // grows while it keeps winning and shrinks when it loses, settling where the two sides meet
+  // (or, on one CPU, around the delay's yield): both win often, and with two CPUs their CASes on
+  // top_ now and then collide.
+  unsigned owner_delay = 0;
+  constexpr unsigned delay_step = 4;
+  constexpr unsigned max_delay = 100'000;
   std::vector<work_item*> popped(items.size(), nullptr);
   for (int round = 0; round < rounds; ++round) {
     deque.push(&items[static_cast<std::size_t>(round)]);
     arrivals.fetch_add(1);
     spin_until([&] { return arrivals.load() >= 3 * round + 2; });
-    popped[static_cast<std::size_t>(round)] = deque.pop();
+    busy_delay(owner_delay);
+    work_item* item = deque.pop();
+    popped[static_cast<std::size_t>(round)] = item;
+    if (item != nullptr)
+      owner_delay = std::min(owner_delay + delay_step, max_delay);
+    else
+      owner_delay = owner_delay > delay_step ? owner_delay - delay_step : 0;
     spin_until([&] { return arrivals.load() >= 3 * round + 3; });
   }
   thief.join();
@@ -219,8 +248,12 @@ TEST_CASE("the last item raced by owner and thief goes to exactly one", "[deque]
     REQUIRE((owner_has ? popped[round] : stolen[round]) == &items[round]);
     (owner_has ? owner_won : thief_won) += 1;
   }
-  WARN("owner " << owner_won << " thief " << thief_won);
+  INFO("owner won " << owner_won << ", thief won " << thief_won << ", CASes collided "
+                    << thief_lost_races);
   CHECK(owner_won + thief_won == rounds);
+  // The calibration makes both outcomes common; if one never happened the race was not run.
+  CHECK(owner_won > 0);
+  CHECK(thief_won > 0);
   CHECK(deque.size_estimate() == 0);
 }
 
@@ -229,17 +262,22 @@ TEST_CASE("every item is taken exactly once while three thieves steal and the de
   constexpr int thief_count = 3;
   // Many short phases, each with a fresh deque of capacity 2, so growth happens again and again
   // while thieves are mid-steal; bursts of random size make it happen at random moments.
-  const int phases = under_tsan ? 10 : 40;
-  const std::size_t items_per_phase = under_tsan ? 5'000 : 5'000;
+  constexpr int phases = 40;  // 200k items: cheap enough for TSan too
+  constexpr std::size_t items_per_phase = 5'000;
   std::vector<work_item> items(items_per_phase * static_cast<std::size_t>(phases));
   std::unique_ptr<std::atomic<int>[]> taken_count(new std::atomic<int>[items.size()]());
   std::atomic<std::size_t> out_of_range{0};
+  std::atomic<std::size_t> payload_unseen{0};
 
+  // Like a coroutine frame, each item is written (plain, non-atomic) just before it is pushed and
+  // read by whoever takes it: the deque's release/acquire must make that write visible, and TSan
+  // checks that it does.
   auto take = [&](work_item* item) {
     if (item < items.data() || item >= items.data() + items.size()) {
       out_of_range.fetch_add(1, std::memory_order_relaxed);
       return;
     }
+    if (item->next != item) payload_unseen.fetch_add(1, std::memory_order_relaxed);
     taken_count[static_cast<std::size_t>(item - items.data())].fetch_add(1,
                                                                          std::memory_order_relaxed);
   };
@@ -248,52 +286,63 @@ TEST_CASE("every item is taken exactly once while three thieves steal and the de
   std::size_t stolen_total = 0;
   for (int phase = 0; phase < phases; ++phase) {
     deque_type deque(2);
+    std::atomic<int> thieves_running{0};
     std::atomic<bool> owner_done{false};
     std::atomic<std::size_t> stolen_this_phase{0};
     std::vector<std::thread> thieves;
     for (int t = 0; t < thief_count; ++t) {
       thieves.emplace_back([&] {
+        thieves_running.fetch_add(1);
         std::size_t stolen = 0;
-        for (;;) {
+        for (unsigned empty_in_a_row = 0;;) {
+          // Read before stealing: once we have seen the owner done, the steal sees all it pushed,
+          // so empty then means empty for good (read after, it could be a stale empty).
+          const bool owner_was_done = owner_done.load(std::memory_order_acquire);
           work_item* out = nullptr;
           const steal_result result = deque.steal(out);
           if (result == steal_result::success) {
             take(out);
             ++stolen;
+            empty_in_a_row = 0;
           } else if (result == steal_result::empty) {
-            // The owner drains what is left once done, so an empty deque then means stop.
-            if (owner_done.load(std::memory_order_acquire)) break;
-            std::this_thread::yield();
+            if (owner_was_done) break;
+            if (++empty_in_a_row % 64 == 0) std::this_thread::yield();
           }  // lost_race: retry at once
         }
         stolen_this_phase.fetch_add(stolen, std::memory_order_relaxed);
       });
     }
+    // Otherwise the owner can finish a phase before a thief thread has even started.
+    spin_until([&] { return thieves_running.load() == thief_count; });
 
-    const std::size_t first = items_per_phase * static_cast<std::size_t>(phase);
-    std::size_t next = first;
+    const std::size_t end = items_per_phase * static_cast<std::size_t>(phase + 1);
+    std::size_t next = end - items_per_phase;
     std::uniform_int_distribution<std::size_t> burst(1, 512);
     std::uniform_int_distribution<std::size_t> pops_after(0, 300);
-    while (next < first + items_per_phase) {
-      const std::size_t count = std::min(burst(random), first + items_per_phase - next);
-      for (std::size_t i = 0; i < count; ++i)
-        deque.push(&items[next++]);
+    for (;;) {
+      const std::size_t count = std::min(burst(random), end - next);
+      for (std::size_t i = 0; i < count; ++i, ++next) {
+        items[next].next = &items[next];
+        deque.push(&items[next]);
+      }
+      if (next == end) break;  // the last burst is left to the thieves, so they always take part
       for (std::size_t pops = pops_after(random); pops > 0; --pops) {
         work_item* item = deque.pop();
         if (item == nullptr) break;
         take(item);
+        busy_delay(16);  // "runs" the item, giving thieves time to steal meanwhile
       }
     }
-    while (work_item* item = deque.pop())
-      take(item);
     owner_done.store(true, std::memory_order_release);
     for (auto& thief : thieves)
       thief.join();
     CHECK(deque.size_estimate() == 0);
+    CHECK(deque.pop() == nullptr);
     stolen_total += stolen_this_phase.load();
   }
 
   CHECK(out_of_range.load() == 0);
+  CHECK(payload_unseen.load() == 0);
   std::size_t lost = 0;
   std::size_t duplicated = 0;
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -303,5 +352,5 @@ TEST_CASE("every item is taken exactly once while three thieves steal and the de
   }
   CHECK(lost == 0);
   CHECK(duplicated == 0);
-  CHECK(stolen_total > 0);  // the thieves did take part
+  CHECK(stolen_total > 0);
 }
