@@ -13,6 +13,7 @@ cmake --build build/bench -j "$(nproc)" --target "$bench"
 declare -A baselines=(
   [task_bench]="std_function_call"
   [loop_bench]="asio_timers condvar_round_trip"
+  [pool_bench]="tbb_fib condvar_pool_round_trip tbb_tiny_tasks"
 )
 out=build/bench/$bench.json
 ./build/bench/bench/"$bench" --benchmark_repetitions=10 --benchmark_enable_random_interleaving=true \

@@ -94,8 +94,11 @@ class thread_pool final : public executor {
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> waiting) {
       item_.set(waiting);
-      rejected_ = !pool_.submit_item(&item_);
-      return !rejected_;
+      // Once submitted, another worker may already be running (and finishing) this coroutine:
+      // touch nothing of the frame after a successful submit.
+      if (pool_.submit_item(&item_)) return true;
+      rejected_ = true;
+      return false;
     }
     void await_resume() const {
       if (rejected_) throw pool_stopped{pool_.options_.name};

@@ -144,3 +144,13 @@ TEST_CASE("a loop stays responsive while the pool computes", "[offload]") {
   };
   CHECK(loop.run(main(&pool)) > 0);  // the loop ticked while the work ran elsewhere
 }
+
+TEST_CASE("stop() requested from a pool worker ends the loop's run", "[offload][io_loop]") {
+  weft::thread_pool pool{one_worker()};
+  weft::io_loop loop;
+  auto main = [](weft::thread_pool* p, weft::io_loop* l) -> task<void> {
+    co_await weft::offload(*p, [l] { l->stop(); });  // runs on the worker
+    co_await weft::sleep_for(24h);                   // cancelled by that stop
+  };
+  CHECK_THROWS_AS(loop.run(main(&pool, &loop)), weft::operation_cancelled);
+}

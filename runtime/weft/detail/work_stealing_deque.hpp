@@ -22,11 +22,12 @@
 //      C++20 no longer counts later same-thread stores in a release sequence, so a thief acquiring
 //      that value must synchronise with it directly.
 //   5. Why seq_cst operations rather than fences, in every build: ThreadSanitizer does not model
-//      std::atomic_thread_fence and would report the slot handoff as a race, and one code path
-//      means the build TSan checks is the build that ships. The cost is nil or negative: on x86-64
-//      pop's seq_cst store is one xchg (the paper's version is a store plus mfence) and steal's
-//      seq_cst loads are plain movs (the paper's has an mfence); on AArch64 it is stlr/ldar pairs,
-//      which order store-then-load without a dmb.
+//      std::atomic_thread_fence, so it would miss the ordering the fences give and report false
+//      races on the items' contents; and with one code path the build TSan checks is the build
+//      that ships. The cost is nil or negative: on x86-64 pop's seq_cst store is one xchg (the
+//      paper's is a store plus a full fence) and steal's seq_cst loads are plain movs (the paper's
+//      has a full fence between them); on AArch64 they are stlr/ldar, which order a store before
+//      a later load without a dmb.
 //
 // Growth and reclamation: the ring is a power of two; push grows it to twice the size when full
 // (never fails, never drops an item), copying the live range [top, bottom) to the same indices in
@@ -138,17 +139,23 @@ class work_stealing_deque {
   class ring {
    public:
     explicit ring(std::int64_t capacity)
-        : mask_(capacity - 1), slots_(std::make_unique<std::atomic<work_item*>[]>(capacity)) {}
+        : mask_(capacity - 1),
+          slots_(std::make_unique<std::atomic<work_item*>[]>(static_cast<std::size_t>(capacity))) {}
 
     [[nodiscard]] std::int64_t capacity() const noexcept { return mask_ + 1; }
     [[nodiscard]] work_item* load(std::int64_t index) const noexcept {
-      return slots_[index & mask_].load(std::memory_order_relaxed);
+      return slots_[slot_of(index)].load(std::memory_order_relaxed);
     }
     void store(std::int64_t index, work_item* item) noexcept {
-      slots_[index & mask_].store(item, std::memory_order_relaxed);
+      slots_[slot_of(index)].store(item, std::memory_order_relaxed);
     }
 
    private:
+    // mask_ is non-negative, so the masked index is too.
+    [[nodiscard]] std::size_t slot_of(std::int64_t index) const noexcept {
+      return static_cast<std::size_t>(index & mask_);
+    }
+
     const std::int64_t mask_;
     const std::unique_ptr<std::atomic<work_item*>[]> slots_;
   };
