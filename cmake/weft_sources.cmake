@@ -18,6 +18,11 @@ set(WEFT_HEADERS
   runtime/weft/thread_pool.hpp
   runtime/weft/pool_future.hpp
   runtime/weft/offload.hpp
+  runtime/weft/waker.hpp
+  # sync: primitives between loop coroutines, pool coroutines and plain threads
+  sync/weft/event.hpp
+  sync/weft/mutex.hpp
+  sync/weft/detail/stoppable_waiter.hpp
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp
   runtime/weft/detail/mpsc_inbox.hpp
@@ -44,6 +49,9 @@ set(WEFT_SOURCES
   runtime/weft/io_loop.cpp
   runtime/weft/sleep.cpp
   runtime/weft/thread_pool.cpp
+  runtime/weft/waker.cpp
+  sync/weft/event.cpp
+  sync/weft/mutex.cpp
   runtime/weft/detail/timer_heap.cpp
   runtime/weft/detail/uring_setup.cpp
 )

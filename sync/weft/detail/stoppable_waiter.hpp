@@ -1,0 +1,81 @@
+// weft/detail/stoppable_waiter.hpp — the part every primitive's awaiter shares: a waiter that a
+// stop request can withdraw from the primitive's list.
+//
+// Race of the protocol's step 3 (weft/waker.hpp), settled under the primitive's lock `Lock`:
+//   * the stop callback finds the waiter linked → unlinks it, marks it cancelled, wakes it;
+//   * it finds it not yet linked (stop requested while the awaiter registers) → marks
+//     `stopped_early`, and the awaiter does not suspend;
+//   * it finds it linked once and unlinked since → a waker got there first; nothing to do.
+#pragma once
+
+#include <weft/cancellation.hpp>
+#include <weft/detail/promise_base.hpp>
+#include <weft/waker.hpp>
+
+#include <mutex>
+#include <optional>
+#include <stop_token>
+
+namespace weft::detail {
+
+class stoppable_waiter {
+ public:
+  stoppable_waiter(std::mutex& lock, waiter_list& list) noexcept : lock_(lock), list_(list) {}
+  stoppable_waiter(const stoppable_waiter&) = delete;
+  stoppable_waiter& operator=(const stoppable_waiter&) = delete;
+
+  /// Before taking the primitive's lock in await_suspend: prepare and start listening for stop.
+  template <class Promise>
+  void prepare(std::coroutine_handle<Promise> waiting) {
+    waiter_.prepare_coroutine(waiting);
+    std::stop_token token = stop_token_of(waiting);
+    if (token.stop_possible()) callback_.emplace(std::move(token), on_stop{this});
+  }
+
+  /// Under the lock: true when a stop request came first (then do not suspend).
+  [[nodiscard]] bool stopped_early() const noexcept { return stopped_early_; }
+
+  /// Under the lock: queue the waiter; the coroutine then suspends.
+  void link() noexcept {
+    list_.push_back(&waiter_);
+    was_linked_ = true;
+  }
+
+  /// In await_resume: stop listening; throws operation_cancelled if a stop request withdrew it.
+  void finish() {
+    callback_.reset();  // waits for a callback still running on another thread
+    if (cancelled_) throw operation_cancelled{};
+  }
+
+  waiter& get() noexcept { return waiter_; }
+
+ private:
+  struct on_stop {
+    stoppable_waiter* self;
+    void operator()() const noexcept { self->stop(); }
+  };
+
+  void stop() noexcept {
+    {
+      std::lock_guard guard{lock_};
+      if (!was_linked_) {
+        stopped_early_ = true;
+        cancelled_ = true;
+        return;
+      }
+      if (!list_.remove(&waiter_)) return;  // already woken
+      cancelled_ = true;
+    }
+    waiter_.wake();
+  }
+
+  std::mutex& lock_;
+  waiter_list& list_;
+  waiter waiter_;
+  bool was_linked_ = false;
+  bool stopped_early_ = false;
+  bool cancelled_ = false;
+  std::optional<std::stop_callback<on_stop>> callback_;
+};
+
+}  // namespace weft::detail
