@@ -22,6 +22,7 @@ set(WEFT_HEADERS
   # sync: primitives between loop coroutines, pool coroutines and plain threads
   sync/weft/event.hpp
   sync/weft/mutex.hpp
+  sync/weft/channel.hpp
   sync/weft/detail/stoppable_waiter.hpp
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp

@@ -58,6 +58,10 @@ class waiter {
   /// settle the race of step 3 under the primitive's lock).
   bool block_until(std::chrono::steady_clock::time_point deadline) noexcept;
 
+  /// What the waiter waits with, for the primitive's use (a channel keeps the address of the
+  /// sender's value or the receiver's slot here); touched only under the primitive's lock.
+  void* context = nullptr;
+
   // Links for the primitive's intrusive list; touched only under the primitive's lock.
   waiter* next = nullptr;
   waiter* prev = nullptr;
