@@ -23,6 +23,9 @@ set(WEFT_HEADERS
   sync/weft/event.hpp
   sync/weft/mutex.hpp
   sync/weft/channel.hpp
+  sync/weft/semaphore.hpp
+  sync/weft/wait_group.hpp
+  sync/weft/condition_variable.hpp
   sync/weft/detail/stoppable_waiter.hpp
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp
@@ -53,6 +56,9 @@ set(WEFT_SOURCES
   runtime/weft/waker.cpp
   sync/weft/event.cpp
   sync/weft/mutex.cpp
+  sync/weft/semaphore.cpp
+  sync/weft/wait_group.cpp
+  sync/weft/condition_variable.cpp
   runtime/weft/detail/timer_heap.cpp
   runtime/weft/detail/uring_setup.cpp
 )

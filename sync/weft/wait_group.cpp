@@ -1,0 +1,72 @@
+#include <weft/wait_group.hpp>
+
+#include <weft/detail/fatal.hpp>
+
+namespace weft {
+
+wait_group::~wait_group() {
+  std::lock_guard guard{lock_};
+  WEFT_CHECK(waiters_.empty(), "weft::wait_group destroyed while a waiter still waits on it");
+}
+
+void wait_group::add(std::size_t n) noexcept {
+  std::lock_guard guard{lock_};
+  count_ += n;
+}
+
+std::size_t wait_group::count() const noexcept {
+  std::lock_guard guard{lock_};
+  return count_;
+}
+
+void wait_group::done(std::size_t n) noexcept {
+  waiter* woken = nullptr;
+  waiter** tail = &woken;
+  {
+    std::lock_guard guard{lock_};
+    WEFT_CHECK(count_ >= n, "weft::wait_group::done() called more often than add()");
+    count_ -= n;
+    if (count_ == 0) {
+      while (waiter* w = waiters_.pop_front()) {
+        *tail = w;
+        tail = &w->next;
+      }
+    }
+  }
+  while (woken != nullptr) {
+    waiter* next = woken->next;
+    woken->wake();
+    woken = next;
+  }
+}
+
+void wait_group::blocking_wait() {
+  waiter self;
+  {
+    std::lock_guard guard{lock_};
+    if (count_ == 0) return;
+    self.prepare_thread();
+    waiters_.push_back(&self);
+  }
+  self.block();
+}
+
+bool wait_group::blocking_wait_for(std::chrono::steady_clock::duration timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  waiter self;
+  {
+    std::lock_guard guard{lock_};
+    if (count_ == 0) return true;
+    self.prepare_thread();
+    waiters_.push_back(&self);
+  }
+  if (self.block_until(deadline)) return true;
+  {
+    std::lock_guard guard{lock_};
+    if (waiters_.remove(&self)) return false;
+  }
+  self.block();
+  return true;
+}
+
+}  // namespace weft
