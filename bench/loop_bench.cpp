@@ -27,6 +27,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "support/condvar_ping_pong.hpp"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -162,31 +164,7 @@ void post_round_trip(benchmark::State& state) {
 BENCHMARK(post_round_trip)->UseRealTime();
 
 void condvar_round_trip(benchmark::State& state) {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::uint64_t token = 0;  // odd: the echo thread's turn; even: ours
-  bool done = false;
-  std::thread echo{[&] {
-    std::unique_lock lock{mutex};
-    while (true) {
-      changed.wait(lock, [&] { return done || token % 2 == 1; });
-      if (done) return;
-      ++token;
-      changed.notify_all();
-    }
-  }};
-  for (auto _ : state) {
-    std::unique_lock lock{mutex};
-    ++token;
-    changed.notify_all();
-    changed.wait(lock, [&] { return token % 2 == 0; });
-  }
-  {
-    std::lock_guard lock{mutex};
-    done = true;
-  }
-  changed.notify_all();
-  echo.join();
+  weft::bench::condvar_ping_pong(state);
 }
 BENCHMARK(condvar_round_trip)->UseRealTime();
 

@@ -43,7 +43,9 @@ namespace {
 using weft::task;
 constexpr int cutoff = 20;
 
-[[gnu::noinline]] long serial(int n) { return n < 2 ? n : serial(n - 1) + serial(n - 2); }
+[[gnu::noinline]] long serial(int n) {
+  return n < 2 ? n : serial(n - 1) + serial(n - 2);
+}
 
 weft::thread_pool::options two_workers() {
   weft::thread_pool::options options;

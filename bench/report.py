@@ -2,9 +2,11 @@
 """Summarises Google Benchmark JSON (run with repetitions): median and min-max per benchmark, and the
 ratio of each benchmark's median to a baseline's median from the same run.
 
-usage: report.py RESULTS.json BASELINE_NAME [BASELINE_NAME ...]
-A benchmark is compared with the first listed baseline whose name shares its argument suffix
-(e.g. "/1000"), else with the first baseline.
+usage: report.py RESULTS.json BASELINE [BASELINE ...]
+A BASELINE is either a name, or PREFIX:BASELINE_PREFIX pairing the benchmarks whose names start with
+PREFIX with the baseline of the same name after that prefix (e.g. loop_ping_pong:asio_ping_pong).
+A benchmark without a pair is compared with the first plain baseline whose name shares its argument
+suffix (e.g. "/1000"), else with the first plain baseline.
 """
 import json
 import statistics
@@ -13,7 +15,8 @@ import sys
 
 def main() -> None:
     data = json.load(open(sys.argv[1]))
-    baselines = sys.argv[2:]
+    pairs = [a.split(":", 1) for a in sys.argv[2:] if ":" in a]
+    baselines = [a for a in sys.argv[2:] if ":" not in a]
     runs: dict[str, list[dict]] = {}
     for b in data["benchmarks"]:
         if b.get("run_type") != "iteration":
@@ -24,6 +27,11 @@ def main() -> None:
         return statistics.median(r["real_time"] for r in runs[name])
 
     def baseline_for(name: str) -> str | None:
+        for prefix, base_prefix in pairs:
+            if name.startswith(prefix) and base_prefix + name[len(prefix):] in runs:
+                return base_prefix + name[len(prefix):]
+            if name.startswith(base_prefix):
+                return name
         suffix = name[name.find("/"):] if "/" in name else ""
         for base in baselines:
             if base + suffix in runs:

@@ -34,6 +34,8 @@ namespace weft {
 
 /// What a blocking timed receive found.
 enum class recv_status { received, closed, timed_out };
+/// What a blocking timed send did.
+enum class send_status { sent, closed, timed_out };
 
 template <class T>
 class channel {
@@ -195,25 +197,15 @@ class channel {
   /// For plain threads: blocks until `value` is delivered (true; moved from) or the channel is
   /// closed (false; not moved from).
   bool blocking_send(T& value) {
-    send_slot slot{&value, false};
-    waiter self;
-    {
-      waiter* woken = nullptr;
-      std::unique_lock guard{lock_};
-      outcome result = send_locked(value, woken);
-      if (result != outcome::must_wait) {
-        guard.unlock();
-        wake_chain(woken);
-        return result == outcome::delivered;
-      }
-      self.prepare_thread();
-      self.context = &slot;
-      senders_.push_back(&self);
-    }
-    self.block();
-    return slot.delivered;  // written under lock_ before the wake
+    return blocking_send_until(value, std::nullopt) == send_status::sent;
   }
   bool blocking_send(T&& value) { return blocking_send(value); }
+
+  /// For plain threads: as blocking_send, giving up after `timeout` (then `value` is not moved
+  /// from); says which happened.
+  send_status blocking_send_for(T& value, std::chrono::steady_clock::duration timeout) {
+    return blocking_send_until(value, std::chrono::steady_clock::now() + timeout);
+  }
 
   /// For plain threads: blocks until a value arrives; empty once closed and drained.
   std::optional<T> blocking_recv() {
@@ -292,6 +284,31 @@ class channel {
       w->wake();
       w = next;
     }
+  }
+
+  send_status blocking_send_until(T& value,
+                                  std::optional<std::chrono::steady_clock::time_point> deadline) {
+    send_slot slot{&value, false};
+    waiter self;
+    {
+      waiter* woken = nullptr;
+      std::unique_lock guard{lock_};
+      outcome result = send_locked(value, woken);
+      if (result != outcome::must_wait) {
+        guard.unlock();
+        wake_chain(woken);
+        return result == outcome::delivered ? send_status::sent : send_status::closed;
+      }
+      self.prepare_thread();
+      self.context = &slot;
+      senders_.push_back(&self);
+    }
+    if (deadline && !self.block_until(*deadline)) {
+      std::lock_guard guard{lock_};
+      if (senders_.remove(&self)) return send_status::timed_out;
+    }
+    self.block();  // returns at once once woken; makes sure the waker is done with `self`
+    return slot.delivered ? send_status::sent : send_status::closed;  // written before the wake
   }
 
   recv_status blocking_recv_until(std::optional<T>& out,

@@ -87,6 +87,25 @@ task<void> condition_variable::wait(mutex& m) {
   if (cancelled) throw operation_cancelled{};
 }
 
+bool condition_variable::blocking_wait_until(mutex& m,
+                                             std::chrono::steady_clock::time_point deadline) {
+  waiter self;
+  {
+    std::lock_guard guard{lock_};
+    self.prepare_thread();
+    waiters_.push_back(&self);
+  }
+  m.unlock();
+  bool notified = self.block_until(deadline);
+  if (!notified) {
+    std::lock_guard guard{lock_};
+    if (!waiters_.remove(&self)) notified = true;  // notified just as we timed out
+  }
+  if (notified) self.block();  // let the notifier finish with `self`
+  m.blocking_lock();
+  return notified;
+}
+
 void condition_variable::blocking_wait(mutex& m) {
   waiter self;
   {

@@ -12,6 +12,7 @@
 #include <weft/task.hpp>
 #include <weft/waker.hpp>
 
+#include <chrono>
 #include <coroutine>
 #include <mutex>
 #include <stop_token>
@@ -50,9 +51,20 @@ class condition_variable {
     while (!pred())
       blocking_wait(m);
   }
+  /// For plain threads holding `m`: waits until `pred()` or `timeout`; returns `pred()` (holding
+  /// `m` either way).
+  template <class Predicate>
+  [[nodiscard]] bool blocking_wait_for(mutex& m, std::chrono::steady_clock::duration timeout,
+                                       Predicate pred) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred())
+      if (!blocking_wait_until(m, deadline)) return pred();
+    return true;
+  }
 
  private:
   class unlock_and_wait;
+  bool blocking_wait_until(mutex& m, std::chrono::steady_clock::time_point deadline);
 
   std::mutex lock_;  // guards waiters_
   waiter_list waiters_;

@@ -227,3 +227,15 @@ TEST_CASE("a million values from a loop producer reach pool consumers exactly on
     exactly_once = exactly_once && mark.load() == 1;
   CHECK(exactly_once);
 }
+
+TEST_CASE("blocking_send_for times out on a full channel and keeps the value", "[channel]") {
+  weft::channel<std::string> ch{1};
+  std::string first = "first";
+  std::string second = "second";
+  CHECK(ch.blocking_send_for(first, 5ms) == weft::send_status::sent);
+  CHECK(ch.blocking_send_for(second, 5ms) == weft::send_status::timed_out);
+  CHECK(second == "second");
+  ch.close();
+  CHECK(ch.blocking_send_for(second, 5ms) == weft::send_status::closed);
+  CHECK(second == "second");
+}

@@ -89,3 +89,21 @@ TEST_CASE("a cancelled wait holds the mutex again before it throws", "[condition
   CHECK(m.try_lock());  // and the guard released it
   m.unlock();
 }
+
+TEST_CASE("blocking_wait_for returns the predicate, holding the mutex", "[condition_variable]") {
+  weft::mutex m;
+  weft::condition_variable cv;
+  bool flag = false;
+  m.blocking_lock();
+  CHECK_FALSE(cv.blocking_wait_for(m, 5ms, [&] { return flag; }));
+  CHECK_FALSE(m.try_lock());  // still held
+  std::thread setter{[&] {
+    m.blocking_lock();
+    flag = true;
+    m.unlock();
+    cv.notify_all();
+  }};
+  CHECK(cv.blocking_wait_for(m, 10s, [&] { return flag; }));
+  m.unlock();
+  setter.join();
+}

@@ -1,0 +1,170 @@
+// bench/sync_bench.cpp — the primitives between loop, pool and threads.
+//
+//   loop_ping_pong          two coroutines on one loop bouncing a token over two rendezvous
+//                           channels (one iteration = a round trip). Baseline: asio_ping_pong —
+//                           two Asio coroutines on one io_context waking each other by cancelling
+//                           a steady_timer (Debian's Boost 1.74 predates
+//                           asio::experimental::channel, the baseline the issue names).
+//   loop_pool_ping_pong     the same between a loop coroutine and a pool coroutine. Baseline:
+//                           condvar_ping_pong — two std::threads, std::mutex + condition_variable.
+//   channel_throughput/P    P plain threads blocking_send into a channel of 1024, one thread
+//                           blocking_recv: values per second.
+//   mutex_uncontended       co_await m.lock(); m.unlock() with nobody else around. Baseline:
+//                           std_mutex_uncontended.
+//
+// Run: scripts/bench.sh sync_bench
+#include <weft/channel.hpp>
+#include <weft/io_loop.hpp>
+#include <weft/mutex.hpp>
+#include <weft/sync_wait.hpp>
+#include <weft/task_scope.hpp>
+#include <weft/thread_pool.hpp>
+
+#include <benchmark/benchmark.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "support/condvar_ping_pong.hpp"
+
+namespace {
+
+using weft::task;
+
+task<void> pong(weft::channel<int>* in, weft::channel<int>* out) {
+  while (auto v = co_await in->recv())
+    co_await out->send(*v);
+  out->close();
+}
+
+void loop_ping_pong(benchmark::State& state) {
+  weft::io_loop loop;
+  loop.run([](benchmark::State* s) -> task<void> {
+    weft::channel<int> there{0};
+    weft::channel<int> back{0};
+    weft::task_scope scope{"pong"};
+    scope.spawn(pong(&there, &back));
+    for (auto _ : *s) {
+      co_await there.send(1);
+      benchmark::DoNotOptimize(co_await back.recv());
+    }
+    there.close();
+    co_await scope.join();
+  }(&state));
+}
+BENCHMARK(loop_ping_pong);
+
+void asio_ping_pong(benchmark::State& state) {
+  using boost::asio::steady_timer;
+  boost::asio::io_context context{1};
+  steady_timer ping_wakeup{context, steady_timer::time_point::max()};
+  steady_timer pong_wakeup{context, steady_timer::time_point::max()};
+  bool done = false;
+  boost::asio::co_spawn(
+      context,
+      [&]() -> boost::asio::awaitable<void> {
+        boost::system::error_code ignored;
+        while (true) {
+          co_await pong_wakeup.async_wait(
+              boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+          if (done) co_return;
+          ping_wakeup.cancel_one();
+        }
+      },
+      boost::asio::detached);
+  boost::asio::co_spawn(
+      context,
+      [&]() -> boost::asio::awaitable<void> {
+        boost::system::error_code ignored;
+        for (auto _ : state) {
+          pong_wakeup.cancel_one();
+          co_await ping_wakeup.async_wait(
+              boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+        }
+        done = true;
+        pong_wakeup.cancel_one();
+      },
+      boost::asio::detached);
+  context.run();
+}
+BENCHMARK(asio_ping_pong);
+
+void loop_pool_ping_pong(benchmark::State& state) {
+  weft::thread_pool::options options;
+  options.workers = 1;
+  weft::thread_pool pool{options};
+  weft::io_loop loop;
+  loop.run([](benchmark::State* s, weft::thread_pool* p) -> task<void> {
+    weft::channel<int> there{0};
+    weft::channel<int> back{0};
+    weft::task_scope scope{"pong"};
+    scope.spawn(p->spawn(pong(&there, &back)));
+    for (auto _ : *s) {
+      co_await there.send(1);
+      benchmark::DoNotOptimize(co_await back.recv());
+    }
+    there.close();
+    co_await scope.join();
+  }(&state, &pool));
+}
+BENCHMARK(loop_pool_ping_pong)->UseRealTime();
+
+void condvar_ping_pong(benchmark::State& state) {
+  weft::bench::condvar_ping_pong(state);
+}
+BENCHMARK(condvar_ping_pong)->UseRealTime();
+
+void channel_throughput(benchmark::State& state) {
+  const int producers = static_cast<int>(state.range(0));
+  constexpr int per_producer = 100'000;
+  for (auto _ : state) {
+    weft::channel<int> ch{1024};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p)
+      threads.emplace_back([&ch] {
+        for (int i = 0; i < per_producer; ++i)
+          ch.blocking_send(i);
+      });
+    long received = 0;
+    while (received < static_cast<long>(producers) * per_producer) {
+      benchmark::DoNotOptimize(ch.blocking_recv());
+      ++received;
+    }
+    for (auto& t : threads)
+      t.join();
+  }
+  state.SetItemsProcessed(state.iterations() * producers * per_producer);
+}
+BENCHMARK(channel_throughput)->Arg(1)->Arg(2)->Arg(4)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void mutex_uncontended(benchmark::State& state) {
+  weft::mutex m;
+  weft::sync_wait([](benchmark::State* s, weft::mutex* mu) -> task<void> {
+    for (auto _ : *s) {
+      co_await mu->lock();
+      mu->unlock();
+    }
+  }(&state, &m));
+}
+BENCHMARK(mutex_uncontended);
+
+void std_mutex_uncontended(benchmark::State& state) {
+  std::mutex m;
+  for (auto _ : state) {
+    m.lock();
+    benchmark::ClobberMemory();
+    m.unlock();
+  }
+}
+BENCHMARK(std_mutex_uncontended);
+
+}  // namespace
+
+BENCHMARK_MAIN();
