@@ -20,12 +20,14 @@
 #include <weft/yield.hpp>
 
 #include <benchmark/benchmark.h>
+
 #include <sys/resource.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include "support/counting_new.hpp"
 
 #include "support/condvar_ping_pong.hpp"
 
@@ -35,22 +37,6 @@
 #include <mutex>
 #include <new>
 #include <thread>
-
-namespace {
-std::atomic<std::size_t> heap_bytes{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  heap_bytes.fetch_add(size, std::memory_order_relaxed);
-  if (void* p = std::malloc(size)) return p;
-  throw std::bad_alloc{};
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace {
 
@@ -80,19 +66,19 @@ void timers(benchmark::State& state) {
   std::size_t bytes = 0;
   for (auto _ : state) {
     loop.run([&]() -> task<void> {
-      std::size_t before = heap_bytes.load();
+      std::size_t before = weft::bench::heap_bytes();
       weft::task_scope scope{"sleepers"};
       auto start = weft::io_loop::clock::now();
       for (std::int64_t i = 0; i < n; ++i)
         scope.spawn(sleeper(start + spread(i, n)));
-      bytes = heap_bytes.load() - before;
+      bytes = weft::bench::heap_bytes() - before;
       co_await scope.join();
     }());
   }
   {  // the frame of one sleeper alone
-    std::size_t before = heap_bytes.load();
+    std::size_t before = weft::bench::heap_bytes();
     task<void> one = sleeper(weft::io_loop::clock::now());
-    sleeper_frame_bytes = heap_bytes.load() - before;
+    sleeper_frame_bytes = weft::bench::heap_bytes() - before;
   }
   state.SetItemsProcessed(state.iterations() * n);
   state.counters["heap_bytes_per_sleeper"] = static_cast<double>(bytes) / static_cast<double>(n);
@@ -110,11 +96,11 @@ void asio_timers(benchmark::State& state) {
   std::size_t bytes = 0;
   for (auto _ : state) {
     boost::asio::io_context context{1};
-    std::size_t before = heap_bytes.load();
+    std::size_t before = weft::bench::heap_bytes();
     auto start = std::chrono::steady_clock::now();
     for (std::int64_t i = 0; i < n; ++i)
       boost::asio::co_spawn(context, asio_sleeper(start + spread(i, n)), boost::asio::detached);
-    bytes = heap_bytes.load() - before;
+    bytes = weft::bench::heap_bytes() - before;
     context.run();
   }
   state.SetItemsProcessed(state.iterations() * n);

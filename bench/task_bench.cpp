@@ -10,28 +10,12 @@
 
 #include <benchmark/benchmark.h>
 
+#include "support/counting_new.hpp"
+
 #include <atomic>
 #include <cstdlib>
 #include <functional>
 #include <new>
-
-namespace {
-std::atomic<std::size_t> heap_bytes{0};
-std::atomic<std::size_t> heap_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  heap_bytes.fetch_add(size, std::memory_order_relaxed);
-  heap_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size)) return p;
-  throw std::bad_alloc{};
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
 
 namespace {
 
@@ -40,15 +24,15 @@ weft::task<int> empty_task() {
 }
 
 weft::task<void> await_tasks(benchmark::State* state) {
-  std::size_t bytes_before = heap_bytes.load();
-  std::size_t allocations_before = heap_allocations.load();
+  std::size_t bytes_before = weft::bench::heap_bytes();
+  std::size_t allocations_before = weft::bench::heap_allocations();
   for (auto _ : *state)
     benchmark::DoNotOptimize(co_await empty_task());
   auto n = static_cast<double>(state->iterations());
   state->counters["heap_bytes_per_task"] =
-      static_cast<double>(heap_bytes.load() - bytes_before) / n;
+      static_cast<double>(weft::bench::heap_bytes() - bytes_before) / n;
   state->counters["allocations_per_task"] =
-      static_cast<double>(heap_allocations.load() - allocations_before) / n;
+      static_cast<double>(weft::bench::heap_allocations() - allocations_before) / n;
 }
 
 void task_create_await_destroy(benchmark::State& state) {

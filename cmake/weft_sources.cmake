@@ -33,6 +33,7 @@ set(WEFT_HEADERS
   runtime/weft/detail/promise_base.hpp
   runtime/weft/detail/outcome.hpp
   runtime/weft/detail/driver.hpp
+  runtime/weft/detail/drive_into.hpp
   runtime/weft/detail/child_group.hpp
   runtime/weft/detail/task_name.hpp
   runtime/weft/detail/timer_heap.hpp

@@ -40,6 +40,7 @@
 #pragma once
 
 #include <weft/detail/child_group.hpp>
+#include <weft/detail/drive_into.hpp>
 #include <weft/detail/driver.hpp>
 #include <weft/detail/mpsc_inbox.hpp>
 #include <weft/detail/outcome.hpp>
@@ -69,20 +70,6 @@ class uring_completion {
  public:
   void (*on_cqe)(uring_completion* self, int result, std::uint32_t flags) noexcept = nullptr;
 };
-
-template <class T>
-driver drive_into(task<T> t, outcome<T>* out) {
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await std::move(t);
-      out->set_value({});
-    } else {
-      out->set_value(co_await std::move(t));
-    }
-  } catch (...) {
-    out->set_exception(std::current_exception());
-  }
-}
 
 }  // namespace detail
 

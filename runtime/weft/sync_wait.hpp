@@ -7,6 +7,7 @@
 // thread enqueues.
 #pragma once
 
+#include <weft/detail/drive_into.hpp>
 #include <weft/detail/driver.hpp>
 #include <weft/detail/mpsc_inbox.hpp>
 #include <weft/detail/outcome.hpp>
@@ -38,20 +39,6 @@ class blocking_executor final : public executor, public completion_sink {
   bool done_ = false;
 };
 
-template <class T>
-driver sync_wait_body(task<T> t, outcome<T>* out) {
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await std::move(t);
-      out->set_value({});
-    } else {
-      out->set_value(co_await std::move(t));
-    }
-  } catch (...) {
-    out->set_exception(std::current_exception());
-  }
-}
-
 }  // namespace detail
 
 /// Runs `t` on the calling thread until it finishes; returns its value or rethrows its exception.
@@ -65,7 +52,7 @@ T sync_wait(task<T> t) {
   WEFT_CHECK(t.valid(), "sync_wait on an empty task: it was moved from or already awaited");
   detail::outcome<T> result;
   detail::blocking_executor runner;
-  runner.run(detail::sync_wait_body(std::move(t), &result));
+  runner.run(detail::drive_into(std::move(t), &result));
   if constexpr (std::is_void_v<T>)
     (void)result.take();
   else

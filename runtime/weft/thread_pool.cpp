@@ -83,13 +83,7 @@ bool thread_pool::submit_item(work_item* item) noexcept {
   {
     std::lock_guard lock{inject_mutex_};
     if (!accepting_) return false;
-    item->next = nullptr;
-    if (inject_tail_ != nullptr)
-      inject_tail_->next = item;
-    else
-      inject_head_ = item;
-    inject_tail_ = item;
-    injected_.fetch_add(1, std::memory_order_seq_cst);
+    push_injected_locked(item);
   }
   wake_one();
   return true;
@@ -110,13 +104,7 @@ void thread_pool::enqueue(work_item* item) noexcept {
       log_error("thread_pool '{}': work arrived after the workers exited; running it inline",
                 options_.name);
     } else {
-      item->next = nullptr;
-      if (inject_tail_ != nullptr)
-        inject_tail_->next = item;
-      else
-        inject_head_ = item;
-      inject_tail_ = item;
-      injected_.fetch_add(1, std::memory_order_seq_cst);
+      push_injected_locked(item);
       item = nullptr;
     }
   }
@@ -125,6 +113,16 @@ void thread_pool::enqueue(work_item* item) noexcept {
     return;
   }
   wake_one();
+}
+
+void thread_pool::push_injected_locked(work_item* item) noexcept {
+  item->next = nullptr;
+  if (inject_tail_ != nullptr)
+    inject_tail_->next = item;
+  else
+    inject_head_ = item;
+  inject_tail_ = item;
+  injected_.fetch_add(1, std::memory_order_seq_cst);  // step 3 of the parking protocol: publish
 }
 
 bool thread_pool::withdraw(work_item* item) noexcept {

@@ -210,6 +210,7 @@ class thread_pool final : public executor {
   void worker_main(worker& self);
   work_item* find_work(worker& self, std::uint64_t& ticks);
   work_item* take_injected() noexcept;
+  void push_injected_locked(work_item* item) noexcept;
   work_item* steal_from_others(worker& self);
   bool has_work_anywhere() const noexcept;
   bool park(worker& self);

@@ -54,6 +54,35 @@ bool waiter::block_until(std::chrono::steady_clock::time_point deadline) noexcep
   return true;
 }
 
+bool waiter::block_until_or_withdraw(std::mutex& lock, waiter_list& list,
+                                     std::chrono::steady_clock::time_point deadline) noexcept {
+  if (block_until(deadline)) return true;
+  {
+    std::lock_guard guard{lock};
+    if (list.remove(this)) return false;
+  }
+  block();  // woken just as the time ran out: wait until the waker is done with us
+  return true;
+}
+
+void waiter::wake_chain(waiter* first) noexcept {
+  while (first != nullptr) {
+    waiter* next = first->next;  // read before waking: the waiter may be gone right after
+    first->wake();
+    first = next;
+  }
+}
+
+waiter* waiter_list::take_all() noexcept {
+  waiter* first = nullptr;
+  waiter** tail = &first;
+  while (waiter* w = pop_front()) {
+    *tail = w;
+    tail = &w->next;
+  }
+  return first;
+}
+
 void waiter_list::push_back(waiter* w) noexcept {
   w->next = nullptr;
   w->prev = tail_;

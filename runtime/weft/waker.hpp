@@ -26,8 +26,11 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <mutex>
 
 namespace weft {
+
+class waiter_list;
 
 class waiter {
  public:
@@ -58,6 +61,16 @@ class waiter {
   /// settle the race of step 3 under the primitive's lock).
   bool block_until(std::chrono::steady_clock::time_point deadline) noexcept;
 
+  /// For a thread waiter linked into `list` (guarded by `lock`): blocks until woken or `deadline`.
+  /// True when woken — the waker's outcome stands, also if it came just as the time ran out;
+  /// false when the waiter withdrew itself from `list` on timeout (step 3, settled under `lock`).
+  bool block_until_or_withdraw(std::mutex& lock, waiter_list& list,
+                               std::chrono::steady_clock::time_point deadline) noexcept;
+
+  /// Wakes every waiter of a chain linked through `next` (built under the primitive's lock from
+  /// waiters it unlinked), after that lock is released.
+  static void wake_chain(waiter* first) noexcept;
+
   /// What the waiter waits with, for the primitive's use (a channel keeps the address of the
   /// sender's value or the receiver's slot here); touched only under the primitive's lock.
   void* context = nullptr;
@@ -82,6 +95,8 @@ class waiter_list {
   /// Unlinks `w` if it is still in the list; false when a waker took it first.
   bool remove(waiter* w) noexcept;
   [[nodiscard]] bool empty() const noexcept { return head_ == nullptr; }
+  /// Unlinks every waiter, returning them as a chain (FIFO) for waiter::wake_chain.
+  [[nodiscard]] waiter* take_all() noexcept;
 
  private:
   waiter* head_ = nullptr;

@@ -68,8 +68,7 @@ class channel {
       std::lock_guard guard{lock_};
       closed_ = true;
       // Receivers only wait when the buffer is empty, so every one of them now ends empty-handed.
-      woken = take_all(receivers_, woken);
-      woken = take_all(senders_, woken);
+      woken = append(receivers_.take_all(), senders_.take_all());
     }
     wake_chain(woken);
   }
@@ -273,18 +272,15 @@ class channel {
     w->next = rest;
     return w;
   }
-  static waiter* take_all(waiter_list& list, waiter* rest) noexcept {
-    while (waiter* w = list.pop_front())
-      rest = chain(w, rest);
-    return rest;
+  static waiter* append(waiter* first, waiter* second) noexcept {
+    if (first == nullptr) return second;
+    waiter* last = first;
+    while (last->next != nullptr)
+      last = last->next;
+    last->next = second;
+    return first;
   }
-  static void wake_chain(waiter* w) noexcept {
-    while (w != nullptr) {
-      waiter* next = w->next;
-      w->wake();
-      w = next;
-    }
-  }
+  static void wake_chain(waiter* first) noexcept { waiter::wake_chain(first); }
 
   send_status blocking_send_until(T& value,
                                   std::optional<std::chrono::steady_clock::time_point> deadline) {
@@ -303,11 +299,10 @@ class channel {
       self.context = &slot;
       senders_.push_back(&self);
     }
-    if (deadline && !self.block_until(*deadline)) {
-      std::lock_guard guard{lock_};
-      if (senders_.remove(&self)) return send_status::timed_out;
-    }
-    self.block();  // returns at once once woken; makes sure the waker is done with `self`
+    if (!deadline)
+      self.block();
+    else if (!self.block_until_or_withdraw(lock_, senders_, *deadline))
+      return send_status::timed_out;
     return slot.delivered ? send_status::sent : send_status::closed;  // written before the wake
   }
 
@@ -327,14 +322,10 @@ class channel {
       self.context = &out;
       receivers_.push_back(&self);
     }
-    if (!deadline) {
+    if (!deadline)
       self.block();
-    } else if (!self.block_until(*deadline)) {
-      std::lock_guard guard{lock_};
-      if (receivers_.remove(&self)) return recv_status::timed_out;
-      // A sender or close() took us just as we timed out: fall through and take what it gave.
-    }
-    self.block();  // returns at once once woken; makes sure the waker is done with `self`
+    else if (!self.block_until_or_withdraw(lock_, receivers_, *deadline))
+      return recv_status::timed_out;
     return out ? recv_status::received : recv_status::closed;
   }
 

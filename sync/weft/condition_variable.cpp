@@ -58,19 +58,11 @@ void condition_variable::notify_one() noexcept {
 
 void condition_variable::notify_all() noexcept {
   waiter* woken = nullptr;
-  waiter** tail = &woken;
   {
     std::lock_guard guard{lock_};
-    while (waiter* w = waiters_.pop_front()) {
-      *tail = w;
-      tail = &w->next;
-    }
+    woken = waiters_.take_all();
   }
-  while (woken != nullptr) {
-    waiter* next = woken->next;
-    woken->wake();
-    woken = next;
-  }
+  waiter::wake_chain(woken);
 }
 
 task<void> condition_variable::wait(mutex& m) {
@@ -96,12 +88,7 @@ bool condition_variable::blocking_wait_until(mutex& m,
     waiters_.push_back(&self);
   }
   m.unlock();
-  bool notified = self.block_until(deadline);
-  if (!notified) {
-    std::lock_guard guard{lock_};
-    if (!waiters_.remove(&self)) notified = true;  // notified just as we timed out
-  }
-  if (notified) self.block();  // let the notifier finish with `self`
+  bool notified = self.block_until_or_withdraw(lock_, waiters_, deadline);
   m.blocking_lock();
   return notified;
 }

@@ -23,8 +23,6 @@ bool event::try_wait() noexcept {
 }
 
 void event::set() {
-  // Released waiters are chained through `next` once unlinked (no list owns them any more, so a
-  // concurrent stop request sees them as woken).
   waiter* released = nullptr;
   {
     std::lock_guard guard{lock_};
@@ -33,19 +31,10 @@ void event::set() {
       if (released == nullptr) set_.store(true, std::memory_order_release);
     } else {
       set_.store(true, std::memory_order_release);
-      waiter** tail = &released;
-      while (waiter* w = waiters_.pop_front()) {
-        *tail = w;
-        tail = &w->next;
-      }
+      released = waiters_.take_all();
     }
   }
-  // Step 2 of the protocol: wake after the lock is released; touch nothing of a waiter after it.
-  while (released != nullptr) {
-    waiter* w = released;
-    released = w->next;
-    w->wake();
-  }
+  waiter::wake_chain(released);  // step 2 of the protocol: after the lock is released
 }
 
 void event::reset() noexcept {
@@ -73,13 +62,7 @@ bool event::blocking_wait_for(std::chrono::steady_clock::duration timeout) {
     self.prepare_thread();
     waiters_.push_back(&self);
   }
-  if (self.block_until(deadline)) return true;
-  {
-    std::lock_guard guard{lock_};
-    if (waiters_.remove(&self)) return false;  // timed out, nobody released us
-  }
-  self.block();  // released just as we timed out: wait for the wake to land, then take it
-  return true;
+  return self.block_until_or_withdraw(lock_, waiters_, deadline);
 }
 
 }  // namespace weft

@@ -70,13 +70,7 @@ bool mutex::blocking_try_lock_for(std::chrono::steady_clock::duration timeout) {
     self.prepare_thread();
     waiters_.push_back(&self);
   }
-  if (self.block_until(deadline)) return true;
-  {
-    std::lock_guard guard{lock_};
-    if (waiters_.remove(&self)) return false;
-  }
-  self.block();  // handed the mutex just as we timed out: it is ours
-  return true;
+  return self.block_until_or_withdraw(lock_, waiters_, deadline);  // true: handed the mutex
 }
 
 }  // namespace weft

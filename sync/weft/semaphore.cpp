@@ -46,11 +46,7 @@ void semaphore::release(std::size_t count) noexcept {
     }
     permits_ += count;
   }
-  while (woken != nullptr) {
-    waiter* next = woken->next;
-    woken->wake();
-    woken = next;
-  }
+  waiter::wake_chain(woken);
 }
 
 void semaphore::blocking_acquire() {
@@ -79,13 +75,7 @@ bool semaphore::blocking_try_acquire_for(std::chrono::steady_clock::duration tim
     self.prepare_thread();
     waiters_.push_back(&self);
   }
-  if (self.block_until(deadline)) return true;
-  {
-    std::lock_guard guard{lock_};
-    if (waiters_.remove(&self)) return false;
-  }
-  self.block();  // given a permit just as we timed out: it is ours
-  return true;
+  return self.block_until_or_withdraw(lock_, waiters_, deadline);  // true: given a permit
 }
 
 }  // namespace weft

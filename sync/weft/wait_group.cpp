@@ -21,23 +21,13 @@ std::size_t wait_group::count() const noexcept {
 
 void wait_group::done(std::size_t n) noexcept {
   waiter* woken = nullptr;
-  waiter** tail = &woken;
   {
     std::lock_guard guard{lock_};
     WEFT_CHECK(count_ >= n, "weft::wait_group::done() called more often than add()");
     count_ -= n;
-    if (count_ == 0) {
-      while (waiter* w = waiters_.pop_front()) {
-        *tail = w;
-        tail = &w->next;
-      }
-    }
+    if (count_ == 0) woken = waiters_.take_all();
   }
-  while (woken != nullptr) {
-    waiter* next = woken->next;
-    woken->wake();
-    woken = next;
-  }
+  waiter::wake_chain(woken);
 }
 
 void wait_group::blocking_wait() {
@@ -60,13 +50,7 @@ bool wait_group::blocking_wait_for(std::chrono::steady_clock::duration timeout) 
     self.prepare_thread();
     waiters_.push_back(&self);
   }
-  if (self.block_until(deadline)) return true;
-  {
-    std::lock_guard guard{lock_};
-    if (waiters_.remove(&self)) return false;
-  }
-  self.block();
-  return true;
+  return self.block_until_or_withdraw(lock_, waiters_, deadline);
 }
 
 }  // namespace weft
