@@ -8,6 +8,7 @@
 
 #include <weft/cancellation.hpp>
 #include <weft/detail/child_group.hpp>
+#include <weft/detail/drive_into.hpp>
 #include <weft/detail/outcome.hpp>
 #include <weft/task.hpp>
 
@@ -49,17 +50,9 @@ class first_finisher {
 template <class T>
 driver when_any_child(task<T> t, outcome<T>* out, child_group* group, first_finisher* winner,
                       std::size_t index) {
-  try {
-    if constexpr (std::is_void_v<T>) {
-      co_await std::move(t);
-      out->set_value({});
-    } else {
-      out->set_value(co_await std::move(t));
-    }
-  } catch (...) {
-    out->set_exception(std::current_exception());
-  }
-  if (winner->claim(index)) group->request_stop();
+  return drive_into(std::move(t), out, [=](const outcome<T>&) noexcept {
+    if (winner->claim(index)) group->request_stop();
+  });
 }
 
 }  // namespace detail

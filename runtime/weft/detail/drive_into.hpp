@@ -11,10 +11,16 @@
 
 namespace weft::detail {
 
+struct no_follow_up {
+  template <class Outcome>
+  void operator()(const Outcome&) const noexcept {}
+};
+
 /// Awaits `t` and stores its value or exception in `*out`, which must outlive the driver (the
-/// runner that owns it waits for the driver's completion).
-template <class T>
-driver drive_into(task<T> t, outcome<T>* out) {
+/// runner that owns it waits for the driver's completion); then calls `follow_up(*out)` (when_all
+/// and when_any use it to stop the siblings).
+template <class T, class FollowUp = no_follow_up>
+driver drive_into(task<T> t, outcome<T>* out, FollowUp follow_up = {}) {
   try {
     if constexpr (std::is_void_v<T>) {
       co_await std::move(t);
@@ -25,6 +31,7 @@ driver drive_into(task<T> t, outcome<T>* out) {
   } catch (...) {
     out->set_exception(std::current_exception());
   }
+  follow_up(*out);
 }
 
 }  // namespace weft::detail
