@@ -15,6 +15,7 @@ set(WEFT_HEADERS
   runtime/weft/uring_op.hpp
   runtime/weft/sleep.hpp
   runtime/weft/timeout.hpp
+  runtime/weft/stop_timer.hpp
   runtime/weft/thread_pool.hpp
   runtime/weft/pool_future.hpp
   runtime/weft/offload.hpp
@@ -53,6 +54,7 @@ set(WEFT_SOURCES
   runtime/weft/log.cpp
   runtime/weft/io_loop.cpp
   runtime/weft/sleep.cpp
+  runtime/weft/stop_timer.cpp
   runtime/weft/thread_pool.cpp
   runtime/weft/waker.cpp
   sync/weft/event.cpp

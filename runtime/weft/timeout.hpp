@@ -3,8 +3,8 @@
 
 #include <weft/cancellation.hpp>
 #include <weft/detail/fatal.hpp>
-#include <weft/detail/timer_heap.hpp>
-#include <weft/io_loop.hpp>
+#include <weft/detail/outcome.hpp>
+#include <weft/stop_timer.hpp>
 #include <weft/task.hpp>
 
 #include <chrono>
@@ -27,32 +27,6 @@ class timed_out : public std::system_error {
 
 namespace detail {
 
-/// A timer on the loop that requests stop on a source when it fires. Loop thread only; removes
-/// itself from the loop when destroyed before firing.
-class stop_at_deadline final : private timer_node {
- public:
-  stop_at_deadline(io_loop& loop, io_loop::clock::time_point when, std::stop_source* target)
-      : loop_(loop), target_(target) {
-    deadline = when;
-    fire = [](timer_node* self) noexcept {
-      auto* me = static_cast<stop_at_deadline*>(self);
-      me->fired_ = true;
-      me->target_->request_stop();
-    };
-    loop_.add_timer(this);
-  }
-  ~stop_at_deadline() { loop_.remove_timer(this); }
-  stop_at_deadline(const stop_at_deadline&) = delete;
-  stop_at_deadline& operator=(const stop_at_deadline&) = delete;
-
-  [[nodiscard]] bool fired() const noexcept { return fired_; }
-
- private:
-  io_loop& loop_;
-  std::stop_source* target_;
-  bool fired_ = false;
-};
-
 struct forward_stop_to {
   std::stop_source* target;
   void operator()() const noexcept { target->request_stop(); }
@@ -61,29 +35,62 @@ struct forward_stop_to {
 }  // namespace detail
 
 /// `co_await timeout(std::move(t), 50ms)`
-///   Yields: what `t` yields, if it finishes before the deadline (on the loop's clock). If the
-///     deadline passes first, stop is requested on `t`; once `t` has finished — its operations'
-///     CQEs have all arrived — co_await throws timed_out. If `t` still produced a value (its
-///     operation completed before the cancel took effect), that value is returned: nothing is lost.
-///   Resumes on: the loop thread.
+///   Yields: what `t` yields, if it finishes before the deadline. If the deadline passes first,
+///   stop
+///     is requested on `t`; once `t` has finished — its operations' CQEs have all arrived —
+///     co_await throws timed_out. If `t` still produced a value (its operation completed before the
+///     cancel took effect), that value is returned: nothing is lost.
+///   Resumes on: the executor the awaiter was running on.
 ///   Cancellation: a stop request on the awaiter is forwarded to `t`, and ends with
 ///     operation_cancelled as usual (not timed_out).
-/// Must be awaited on a loop thread. To time out an awaitable, wrap it in a task.
+/// The deadline is on the loop's clock on a loop thread (manual in tests), steady_clock elsewhere
+/// (see stop_timer).
 template <class T>
-task<T> timeout(task<T> t, io_loop::clock::duration limit) {
-  io_loop* loop = io_loop::current();
-  WEFT_CHECK(loop != nullptr, "weft::timeout awaited outside a loop thread");
+task<T> timeout(task<T> t, std::chrono::steady_clock::duration limit) {
   std::stop_token outer = co_await get_stop_token();
   std::stop_source inner;
   std::optional<std::stop_callback<detail::forward_stop_to>> link;
   if (outer.stop_possible()) link.emplace(outer, detail::forward_stop_to{&inner});
-  detail::stop_at_deadline timer{*loop, loop->now() + limit, &inner};
+  stop_timer timer{inner, stop_timer::now() + limit};
   try {
     co_return co_await with_stop_token(std::move(t), inner.get_token());
   } catch (const operation_cancelled&) {
     if (timer.fired() && !outer.stop_requested()) throw timed_out{};
     throw;
   }
+}
+
+/// `co_await within(std::move(t), 1s)`: as timeout(), but says whether `t` finished in time
+/// instead of throwing timed_out.
+///   Yields: for task<void>, true if it finished in time and false if the deadline passed first;
+///     otherwise std::optional holding the value, empty if the deadline passed first.
+///   Resumes on / Cancellation: as timeout().
+template <class T>
+auto within(task<T> t, std::chrono::steady_clock::duration limit)
+    -> task<std::conditional_t<std::is_void_v<T>, bool, std::optional<stored_result_t<T>>>> {
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await timeout(std::move(t), limit);
+      co_return true;
+    } else {
+      co_return co_await timeout(std::move(t), limit);
+    }
+  } catch (const timed_out&) {
+    if constexpr (std::is_void_v<T>)
+      co_return false;
+    else
+      co_return std::nullopt;
+  }
+}
+
+/// `co_await within([&] { return ev.wait(); }, 1s)`: the same for any awaitable, made by `make`
+/// inside the timed task (awaiters of primitives cannot be moved, so they are made where they
+/// are awaited). `make` may capture by reference: the timed task never outlives the co_await.
+template <class Make>
+requires std::invocable<Make&>
+auto within(Make make, std::chrono::steady_clock::duration limit) {
+  using result = decltype(std::declval<std::invoke_result_t<Make&>>().await_resume());
+  return within([](Make m) -> task<result> { co_return co_await m(); }(std::move(make)), limit);
 }
 
 }  // namespace weft

@@ -1,6 +1,8 @@
 #include <weft/io_loop.hpp>
 #include <weft/sleep.hpp>
+#include <weft/sync_wait.hpp>
 #include <weft/task_scope.hpp>
+#include <weft/thread_pool.hpp>
 #include <weft/timeout.hpp>
 #include <weft/uring_op.hpp>
 #include <weft/yield.hpp>
@@ -104,4 +106,31 @@ TEST_CASE("a stop request during a timeout is operation_cancelled, not timed_out
   };
   CHECK_THROWS_AS(loop.run(main()), weft::operation_cancelled);
   stopper.join();
+}
+
+TEST_CASE("within says whether a task finished in time instead of throwing", "[timeout]") {
+  weft::io_loop loop{manual_clock()};
+  auto nap = [](std::chrono::milliseconds d) -> task<int> {
+    co_await weft::sleep_for(d);
+    co_return 1;
+  };
+  auto main = [&]() -> task<void> {
+    CHECK(co_await weft::within(nap(5ms), 10ms) == 1);
+    CHECK_FALSE((co_await weft::within(nap(1h), 10ms)).has_value());
+  };
+  loop.run(main());
+}
+
+TEST_CASE("timeouts work off the loop too: on the pool and under sync_wait", "[timeout]") {
+  weft::thread_pool::options options;
+  options.workers = 1;
+  weft::thread_pool pool{options};
+  auto main = [](weft::thread_pool* p) -> task<bool> {
+    co_await p->schedule();
+    // Nothing will ever arrive: the background timer must end the wait.
+    bool in_time = co_await weft::within(
+        []() -> task<void> { co_await weft::suspend_until_cancelled{}; }(), 20ms);
+    co_return !in_time && weft::thread_pool::current() == p;
+  };
+  CHECK(weft::sync_wait(main(&pool)));
 }

@@ -2,6 +2,7 @@
 #include <weft/sync_wait.hpp>
 #include <weft/task_scope.hpp>
 #include <weft/testing/stepped_scheduler.hpp>
+#include <weft/timeout.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -145,4 +146,20 @@ TEST_CASE("many threads and coroutines setting and waiting an auto-reset event l
   CHECK(consumer.get());
   producer.join();
   CHECK(consumed == rounds);
+}
+
+TEST_CASE("a coroutine's wait with a timeout says whether the event was set", "[event]") {
+  const party waiter_kind = GENERATE(party::loop_coroutine, party::pool_coroutine);
+  CAPTURE(to_string(waiter_kind));
+  weft::test::arena arena;
+  weft::event never;
+  weft::event soon;
+  auto waited = arena.as(waiter_kind, [&]() -> task<bool> {
+    bool first = co_await weft::within([&] { return never.wait(); }, 10ms);
+    bool second = co_await weft::within([&] { return soon.wait(); }, 10s);
+    co_return !first && second;
+  });
+  std::this_thread::sleep_for(20ms);
+  soon.set();
+  CHECK(waited.get());
 }
