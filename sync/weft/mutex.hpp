@@ -15,8 +15,10 @@
 #include <weft/detail/stoppable_waiter.hpp>
 #include <weft/waker.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <coroutine>
+#include <cstdint>
 #include <mutex>
 #include <utility>
 
@@ -70,10 +72,7 @@ class mutex {
       waiter_.prepare(waiting);
       std::lock_guard guard{mutex_.lock_};
       if (waiter_.stopped_early()) return false;
-      if (!mutex_.locked_) {
-        mutex_.locked_ = true;
-        return false;
-      }
+      if (mutex_.acquire_or_mark_contended()) return false;
       waiter_.link();
       return true;
     }
@@ -104,8 +103,22 @@ class mutex {
   [[nodiscard]] bool blocking_try_lock_for(std::chrono::steady_clock::duration timeout);
 
  private:
-  std::mutex lock_;      // guards locked_ and waiters_
-  bool locked_ = false;  // true from lock until the unlock that finds no waiter
+  /// Under lock_: takes the mutex if free (true), else marks it contended (false): the caller
+  /// then queues itself, and the holder's unlock() will find it.
+  bool acquire_or_mark_contended() noexcept;
+
+  // The state word:
+  //   free      — nobody holds it. Set by unlock() (CAS from held, or under lock_ from contended
+  //               when no waiter is left).
+  //   held      — held, nobody queued: the holder's unlock() is one CAS. Set by try_lock (CAS from
+  //               free) and by unlock() under lock_ when it hands over to the last waiter.
+  //   contended — held, waiters may be queued: unlock() takes lock_ and hands over (FIFO). Set by
+  //               a waiter under lock_ before it queues itself.
+  static constexpr std::uint8_t free = 0;
+  static constexpr std::uint8_t held = 1;
+  static constexpr std::uint8_t contended = 2;
+  std::atomic<std::uint8_t> state_{free};
+  std::mutex lock_;  // guards waiters_ and the contended transitions
   waiter_list waiters_;
 };
 
