@@ -64,8 +64,9 @@ class timer_thread {
         changed_.wait(lock);
         continue;
       }
-      if (first->deadline > std::chrono::steady_clock::now()) {
-        changed_.wait_until(lock, first->deadline);
+      if (auto deadline = first->deadline; deadline > std::chrono::steady_clock::now()) {
+        // A copy: while we wait, the node may be removed and its owner gone.
+        changed_.wait_until(lock, deadline);
         continue;
       }
       heap_.pop();
