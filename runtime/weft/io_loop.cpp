@@ -119,6 +119,11 @@ void io_loop::advance(clock::duration by) {
   manual_now_ += by;
 }
 
+std::stop_token io_loop::detached_stop_token() const noexcept {
+  std::lock_guard lock{detached_mutex_};
+  return detached_stop_.get_token();
+}
+
 detail::completion_sink* io_loop::adopt_detached() noexcept {
   detached_.running.fetch_add(1, std::memory_order_relaxed);
   return &detached_;
@@ -202,7 +207,12 @@ bool io_loop::quiescent() const noexcept {
 
 void io_loop::drain() {
   if (quiescent()) return;
-  detached_stop_.request_stop();
+  std::stop_source stopping;
+  {
+    std::lock_guard lock{detached_mutex_};
+    stopping = detached_stop_;  // tasks detached while draining get the stopped token too
+  }
+  stopping.request_stop();
   auto limit = clock::now() + options_.drain_limit;
   run_until([this] { return quiescent(); }, limit);
   if (!quiescent())
@@ -212,7 +222,8 @@ void io_loop::drain() {
         "timer(s) left; their frames are abandoned (leaked), never freed under the kernel",
         options_.name, options_.drain_limit.count(),
         detached_.running.load(std::memory_order_acquire), operations_in_flight_, timers_.size());
-  detached_stop_ = std::stop_source{};
+  std::lock_guard lock{detached_mutex_};
+  detached_stop_ = std::stop_source{};  // detached tasks of the next run start unstopped
 }
 
 template <class Done>

@@ -55,6 +55,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -187,9 +188,7 @@ class io_loop final : public executor {
   // executor
   void enqueue(work_item* item) noexcept override;
   [[nodiscard]] std::string_view name() const noexcept override { return options_.name; }
-  [[nodiscard]] std::stop_token detached_stop_token() const noexcept override {
-    return detached_stop_.get_token();
-  }
+  [[nodiscard]] std::stop_token detached_stop_token() const noexcept override;
   [[nodiscard]] detail::completion_sink* adopt_detached() noexcept override;
 
   // ---- The backend seam, for operations (timers here, I/O in io/). Loop thread only. ----
@@ -283,6 +282,9 @@ class io_loop final : public executor {
   };
   stop_request stop_item_;
   std::atomic<bool> stop_posted_{false};  // true while stop_item_ is queued; any thread sets it
+  // The stop source of detached tasks on this loop: read by spawn_detached from any thread,
+  // requested and renewed by drain() on the loop thread; both under detached_mutex_.
+  mutable std::mutex detached_mutex_;
   std::stop_source detached_stop_;
   detached_sink detached_;
 };
