@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what weft needs to build, test and benchmark on Debian 12 (idempotent).
+# `install-deps.sh --list` prints the package names instead.
 set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
@@ -8,6 +9,10 @@ packages=(
   libbenchmark-dev                 # bench/ (Google Benchmark)
   libboost-dev libtbb-dev          # bench/ baselines (Boost.Asio, oneTBB)
 )
+if [ "${1:-}" = "--list" ]; then
+  echo "${packages[@]}"
+  exit 0
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
