@@ -314,3 +314,23 @@ TEST_CASE("a loop created on one thread can be run on another, and stays bound t
                       Catch::Contains("was first run on another thread"));
   }
 }
+
+TEST_CASE("after join, log lines name the joining task again, not the last child",
+          "[io_loop][log]") {
+  weft::test::log_capture captured;
+  weft::io_loop loop;
+  auto main = []() -> task<void> {
+    weft::task_scope outer{"outer"};
+    outer.spawn(
+        []() -> task<void> {
+          weft::task_scope inner{"inner"};
+          inner.spawn([]() -> task<void> { co_return; }(), "child");
+          co_await inner.join();
+          weft::log("parent speaking");
+        }(),
+        "parent");
+    co_await outer.join();
+  };
+  loop.run(main());
+  CHECK_THAT(captured.text(), Catch::Contains("[weft loop/parent] I parent speaking"));
+}

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <weft/detail/driver.hpp>
+#include <weft/detail/task_name.hpp>
 #include <weft/executor.hpp>
 
 #include <atomic>
@@ -67,7 +68,7 @@ class child_group final : public completion_sink {
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> waiting) {
       group_.link(stop_token_of(waiting));
-      group_.joiner_.handle = waiting;
+      group_.joiner_.set(waiting);
       group_.joiner_home_ = current_executor();
       // Step 3: give back the awaiter's reference; zero means every child is already done.
       return group_.pending_.fetch_sub(1, std::memory_order_acq_rel) != 1;
@@ -85,7 +86,11 @@ class child_group final : public completion_sink {
   std::coroutine_handle<> child_done() noexcept override {
     if (pending_.fetch_sub(1, std::memory_order_acq_rel) != 1) return std::noop_coroutine();
     executor* home = joiner_home_;
-    if (home == nullptr || home == current_executor()) return joiner_.handle;
+    if (home == nullptr || home == current_executor()) {
+      // The awaiter continues in this same step: log lines from here on are its, not the child's.
+      set_current_task_name(joiner_.task_name);
+      return joiner_.handle;
+    }
     home->enqueue(&joiner_);  // the group may be gone once this returns
     return std::noop_coroutine();
   }
