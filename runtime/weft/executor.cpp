@@ -13,9 +13,9 @@ executor* current_executor() noexcept {
 
 namespace detail {
 void run_item(work_item* item) noexcept {
-  set_current_task_name(item->task_name);
+  begin_step(item->task_name);
   item->run(item);
-  set_current_task_name(nullptr);
+  begin_step(nullptr);
 }
 
 executor_guard::executor_guard(executor* ex) noexcept : previous_(current) {

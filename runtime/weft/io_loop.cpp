@@ -284,12 +284,12 @@ void io_loop::run_step(work_item* item) {
     detail::run_item(item);
     return;
   }
-  detail::set_current_task_name(item->task_name);
+  detail::begin_step(item->task_name);
   auto start = clock::now();
   item->run(item);
   auto took = clock::now() - start;
   if (took > options_.slow_step) {
-    const char* task = detail::current_task_name();
+    const char* task = detail::step_task_name();
     log_warning(
         "slow step: task '{}' ran {} ms without yielding on loop '{}' (threshold {} ms); blocking "
         "calls or long computations stall every coroutine on the loop — offload them to the pool",
@@ -297,7 +297,7 @@ void io_loop::run_step(work_item* item) {
         std::chrono::duration_cast<std::chrono::milliseconds>(took).count(), options_.name,
         options_.slow_step.count());
   }
-  detail::set_current_task_name(nullptr);
+  detail::begin_step(nullptr);
 }
 
 void io_loop::fire_timers() {

@@ -10,11 +10,19 @@
 
 namespace weft::detail {
 
+/// The task running now (log lines): changes within a step when a finishing child hands over
+/// to its awaiter by symmetric transfer.
 [[nodiscard]] const char* current_task_name() noexcept;
 void set_current_task_name(const char* name) noexcept;
 
-/// Called by a named root as it finishes: if `name` is the current one, switch to a thread-local
-/// copy of it, which lives until the next call.
+/// The task whose work item started the current step (slow-step warnings): fixed for the step.
+[[nodiscard]] const char* step_task_name() noexcept;
+
+/// Executors, as a step starts (or ends, with nullptr): sets both names.
+void begin_step(const char* name) noexcept;
+
+/// Called by a named root as it finishes: wherever `name` is the current or the step's name,
+/// switch to a thread-local copy of it, which lives until the next call.
 void retire_task_name(const char* name) noexcept;
 
 }  // namespace weft::detail
