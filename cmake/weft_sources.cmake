@@ -28,6 +28,17 @@ set(WEFT_HEADERS
   sync/weft/wait_group.hpp
   sync/weft/condition_variable.hpp
   sync/weft/detail/stoppable_waiter.hpp
+  # io: descriptors, addresses, sockets, pipes, files, buffered streams, name resolution
+  io/weft/io_error.hpp
+  io/weft/unique_fd.hpp
+  io/weft/byte_stream.hpp
+  io/weft/socket_address.hpp
+  io/weft/stream_socket.hpp
+  io/weft/listener.hpp
+  io/weft/datagram_socket.hpp
+  io/weft/pipe.hpp
+  io/weft/detail/io_op.hpp
+  io/weft/detail/socket_base.hpp
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp
   runtime/weft/detail/mpsc_inbox.hpp
@@ -62,6 +73,14 @@ set(WEFT_SOURCES
   sync/weft/semaphore.cpp
   sync/weft/wait_group.cpp
   sync/weft/condition_variable.cpp
+  io/weft/io_error.cpp
+  io/weft/unique_fd.cpp
+  io/weft/socket_address.cpp
+  io/weft/stream_socket.cpp
+  io/weft/listener.cpp
+  io/weft/datagram_socket.cpp
+  io/weft/pipe.cpp
+  io/weft/detail/socket_base.cpp
   runtime/weft/detail/timer_heap.cpp
   runtime/weft/detail/uring_setup.cpp
 )
