@@ -102,6 +102,8 @@ io_loop::~io_loop() {
     log_error("io_loop '{}' destroyed on another thread than the one that ran it, with work left",
               options_.name);
   }
+  // A producer still between its inbox push and its wake-up touches this object: let it leave.
+  while (producers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   ::close(wake_fd_);
   io_uring_queue_exit(&ring_);
 }
@@ -134,8 +136,12 @@ void io_loop::enqueue(work_item* item) noexcept {
     make_ready(item);
     return;
   }
+  // Once pushed, the item may run, finish the main task and let the loop be destroyed before
+  // wake() reads wake_state_ or writes the eventfd: the destructor waits for this count to drop.
+  producers_.fetch_add(1, std::memory_order_acquire);
   inbox_.push(item);
   wake();
+  producers_.fetch_sub(1, std::memory_order_release);
 }
 
 void io_loop::wake() noexcept {

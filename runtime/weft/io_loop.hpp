@@ -32,8 +32,9 @@
 //      ends when its CQE arrives; a cancel is only a request — or until options.drain_limit passes,
 //      in which case it logs what it abandons: stuck frames are leaked, never freed under the
 //      kernel.
-//   3. The destructor drains once more, cancels the wake-up poll and waits for its CQE, then frees
-//      the ring.
+//   3. The destructor drains once more, cancels the wake-up poll and waits for its CQE, waits for
+//      any other thread still inside enqueue() (it pushed an item that already ran, and has yet to
+//      read wake_state_), then closes the eventfd and frees the ring.
 //
 // The ring is SINGLE_ISSUER where the kernel allows: the first thread to call run() owns it, and
 // running the loop from another thread later is refused with a clear error.
@@ -261,6 +262,9 @@ class io_loop final : public executor {
   //   woken    — a producer CASed sleeping → woken and writes (or wrote) the eventfd.
   enum wake_state : std::uint8_t { running, sleeping, woken };
   std::atomic<std::uint8_t> wake_state_{running};
+  // Threads inside enqueue() from outside the loop (between the inbox push and the wake-up).
+  // Incremented and decremented by those threads; the destructor waits for zero.
+  std::atomic<std::uint32_t> producers_{0};
 
   // The multishot poll on the eventfd that producers write to wake the loop.
   detail::uring_completion wake_completion_;
