@@ -37,6 +37,9 @@ set(WEFT_HEADERS
   io/weft/listener.hpp
   io/weft/datagram_socket.hpp
   io/weft/pipe.hpp
+  io/weft/file.hpp
+  io/weft/buffered_stream.hpp
+  io/weft/resolve.hpp
   io/weft/detail/io_op.hpp
   io/weft/detail/socket_base.hpp
   runtime/weft/testing/stepped_scheduler.hpp
@@ -80,6 +83,8 @@ set(WEFT_SOURCES
   io/weft/listener.cpp
   io/weft/datagram_socket.cpp
   io/weft/pipe.cpp
+  io/weft/file.cpp
+  io/weft/resolve.cpp
   io/weft/detail/socket_base.cpp
   runtime/weft/detail/timer_heap.cpp
   runtime/weft/detail/uring_setup.cpp

@@ -15,6 +15,7 @@ declare -A baselines=(
   [loop_bench]="asio_timers condvar_round_trip"
   [pool_bench]="tbb_fib condvar_pool_round_trip tbb_tiny_tasks"
   [sync_bench]="loop_ping_pong:asio_ping_pong loop_pool_ping_pong:condvar_ping_pong mutex_uncontended:std_mutex_uncontended"
+  [file_bench]="pread_loop"
 )
 out=build/bench/$bench.json
 ./build/bench/bench/"$bench" --benchmark_repetitions=10 --benchmark_enable_random_interleaving=true \

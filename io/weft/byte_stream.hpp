@@ -10,6 +10,7 @@
 #include <weft/io_error.hpp>
 #include <weft/task.hpp>
 
+#include <cerrno>
 #include <concepts>
 #include <cstddef>
 #include <span>
@@ -33,6 +34,10 @@ concept byte_stream = readable_stream<S> && writable_stream<S>;
 
 /// Mixed into each stream type (CRTP): Derived provides read_some and/or write_some, and
 /// `describe(std::string_view operation)` ("recv from 127.0.0.1:80").
+/// The most one read or write asks of the kernel (Linux's own cap for read(2)/write(2)); larger
+/// buffers are transferred in several steps, never truncated to 32 bits.
+inline constexpr std::size_t max_transfer = 0x7ffff000;
+
 template <class Derived>
 class byte_stream_ops {
  public:
@@ -45,6 +50,8 @@ class byte_stream_ops {
   [[nodiscard]] task<void> write_all(std::span<const std::byte> data) {
     while (!data.empty()) {
       std::size_t written = co_await self().write_some(data);
+      if (written == 0) [[unlikely]]  // no progress would loop forever
+        throw_errno(EIO, self().describe("write") + " (the kernel accepted 0 bytes)");
       data = data.subspan(written);
     }
   }

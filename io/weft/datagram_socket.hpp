@@ -5,11 +5,13 @@
 // datagram expected).
 #pragma once
 
+#include <weft/byte_stream.hpp>
 #include <weft/detail/io_op.hpp>
 #include <weft/detail/socket_base.hpp>
 #include <weft/socket_address.hpp>
 #include <weft/task.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string_view>
@@ -50,14 +52,15 @@ class datagram_socket : public detail::socket_base {
   [[nodiscard]] auto send(std::span<const std::byte> data) {
     return detail::transfer_op(
         [fd = fd_.get(), data](io_uring_sqe* sqe) {
-          io_uring_prep_send(sqe, fd, data.data(), data.size(), MSG_NOSIGNAL);
+          io_uring_prep_send(sqe, fd, data.data(), std::min(data.size(), max_transfer),
+                             MSG_NOSIGNAL);
         },
         [this] { return describe("send to"); });
   }
   [[nodiscard]] auto recv(std::span<std::byte> buffer) {
     return detail::transfer_op(
         [fd = fd_.get(), buffer](io_uring_sqe* sqe) {
-          io_uring_prep_recv(sqe, fd, buffer.data(), buffer.size(), 0);
+          io_uring_prep_recv(sqe, fd, buffer.data(), std::min(buffer.size(), max_transfer), 0);
         },
         [this] { return describe("recv from"); });
   }

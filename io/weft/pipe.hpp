@@ -10,6 +10,7 @@
 #include <weft/detail/io_op.hpp>
 #include <weft/unique_fd.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <string>
@@ -50,7 +51,8 @@ class pipe_reader : public detail::pipe_end, public byte_stream_ops<pipe_reader>
   [[nodiscard]] auto read_some(std::span<std::byte> buffer) {
     return detail::transfer_op(
         [fd = fd_.get(), buffer](io_uring_sqe* sqe) {
-          io_uring_prep_read(sqe, fd, buffer.data(), static_cast<unsigned>(buffer.size()), -1);
+          io_uring_prep_read(sqe, fd, buffer.data(),
+                             static_cast<unsigned>(std::min(buffer.size(), max_transfer)), -1);
         },
         [this] { return describe("read from"); });
   }
@@ -69,7 +71,8 @@ class pipe_writer : public detail::pipe_end, public byte_stream_ops<pipe_writer>
   [[nodiscard]] auto write_some(std::span<const std::byte> data) {
     return detail::transfer_op(
         [fd = fd_.get(), data](io_uring_sqe* sqe) {
-          io_uring_prep_write(sqe, fd, data.data(), static_cast<unsigned>(data.size()), -1);
+          io_uring_prep_write(sqe, fd, data.data(),
+                              static_cast<unsigned>(std::min(data.size(), max_transfer)), -1);
         },
         [this] { return describe("write to"); });
   }

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <span>
 #include <utility>
@@ -38,7 +39,7 @@ class stream_socket : public detail::socket_base, public byte_stream_ops<stream_
   [[nodiscard]] auto read_some(std::span<std::byte> buffer) {
     return detail::transfer_op(
         [fd = fd_.get(), buffer](io_uring_sqe* sqe) {
-          io_uring_prep_recv(sqe, fd, buffer.data(), buffer.size(), 0);
+          io_uring_prep_recv(sqe, fd, buffer.data(), std::min(buffer.size(), max_transfer), 0);
         },
         [this] { return describe("recv from"); });
   }
@@ -49,7 +50,8 @@ class stream_socket : public detail::socket_base, public byte_stream_ops<stream_
   [[nodiscard]] auto write_some(std::span<const std::byte> data) {
     return detail::transfer_op(
         [fd = fd_.get(), data](io_uring_sqe* sqe) {
-          io_uring_prep_send(sqe, fd, data.data(), data.size(), MSG_NOSIGNAL);
+          io_uring_prep_send(sqe, fd, data.data(), std::min(data.size(), max_transfer),
+                             MSG_NOSIGNAL);
         },
         [this] { return describe("send to"); });
   }
