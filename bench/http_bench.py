@@ -12,8 +12,19 @@ The first server named is the baseline the others are compared with.
 
 For every repetition, the (server, pipeline depth) runs are shuffled; each run starts a fresh server
 pinned to --server-cpu (taskset), waits until its port accepts, runs http_load pinned to
---client-cpu with --connections keep-alive connections and the given pipeline depth, and stops the
-server (SIGTERM to its process group, SIGKILL after 3 s).
+--client-cpu with --connections keep-alive connections, the given pipeline depth and the
+--client-engine I/O engine, and stops the server (SIGTERM to its process group, SIGKILL after 3 s).
+The default engine is uring: on loopback the client pays for its own sends much as the server
+does, and http_load's io_uring engine (one io_uring_enter per pass for every connection's sends
+and received responses) costs it markedly less CPU per request than its epoll engine (one read and
+one send per connection per pass), leaving the server as the bottleneck more often.
+The engine also shapes the load. The uring engine submits the requests of a whole pass in one
+io_uring_enter, so they reach the server in bursts; servers that batch completions (io_uring with
+DEFER_TASKRUN: uring_server, weft) turn a burst into one wakeup and cost much less per request,
+while servers doing a read and a write per connection per event (epoll_server, asio_server) gain
+little. Server ratios therefore differ between engines: compare servers under one engine only,
+and use --client-engine epoll for the wrk-like pacing (one send per response as it is read) of
+results taken before the uring engine existed.
 
 Server CPU time is the sum of the first field of /proc/PID/task/*/schedstat (nanoseconds on CPU)
 over the server process and its descendants, sampled when http_load prints "measuring" (end of its
@@ -26,7 +37,8 @@ rather than stretching it; the report prints the largest difference seen between
 lengths, which bounds the error that matters. CPU time of threads that exit inside the window is
 lost (schedstat of a dead thread is gone); a one-thread server has none. http_load's own CPU time
 is sampled the same way, to tell whether the client rather than the server was the bottleneck (a
-server well below 100% of its CPU while http_load is near 100% was waiting for load).
+server well below 100% of its CPU while http_load is near 100% was waiting for load), and is
+reported per request too (client CPU µs/req: what one request costs the load generator).
 
 The driver also reads /proc/stat at both ends of the window: busy time of the two benchmark CPUs
 that is neither the server's nor http_load's ("other load": other processes, including ones in other
@@ -34,8 +46,8 @@ containers on the same kernel, which do not show in this /proc) means the run wa
 reported per row (the worst run) and warned about above the table when over 5%.
 
 Prints one markdown table: per server and depth, median req/s with min-max, server CPU µs per
-request with min-max, both as ratios to the baseline, median server and client CPU use (time on
-CPU over the window's wall time) and the worst other load.
+request with min-max, both as ratios to the baseline, median client CPU µs per request, median
+server and client CPU use (time on CPU over the window's wall time) and the worst other load.
 Exits non-zero if any run failed (server died, refused connections, or http_load reported errors).
 """
 import argparse
@@ -75,6 +87,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--pipelines", default="1,16", help="comma-separated pipeline depths")
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--client-cpu", type=int, default=1)
+    p.add_argument("--client-engine", choices=("uring", "epoll"), default="uring",
+                   help="http_load's I/O engine (default: uring, the cheaper per request)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--seed", type=int, help="seed for the interleaving (default: random)")
     p.add_argument("servers", nargs="+", metavar="NAME=COMMAND")
@@ -207,7 +221,7 @@ def run_one(args: argparse.Namespace, command: str, depth: int) -> dict:
             [args.http_load, "--host", args.host, "--port", str(port),
              "--connections", str(args.connections), "--pipeline", str(depth),
              "--duration-ms", str(args.duration_ms), "--warmup-ms", str(args.warmup_ms),
-             "--cpu", str(args.client_cpu)],
+             "--cpu", str(args.client_cpu), "--engine", args.client_engine],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True, start_new_session=True,
             preexec_fn=die_with_driver)
 
@@ -250,6 +264,7 @@ def run_one(args: argparse.Namespace, command: str, depth: int) -> dict:
         return {
             "rps": float(result["rps"]),
             "cpu_us_per_req": (end[1] - start[1]) / 1e3 / requests,
+            "client_us_per_req": (end[2] - start[2]) / 1e3 / requests,
             "server_util": server_util,
             "client_util": client_util,
             "other_load": max(0.0, busy[0] - server_util - client_util) if cpus[0] == cpus[1]
@@ -269,8 +284,8 @@ def print_table(args: argparse.Namespace, results: dict, failures: dict) -> None
     base_name = args.servers[0][0]
     print(f"| server | pipeline | req/s median | req/s min–max | req/s vs {base_name} "
           f"| server CPU µs/req median | µs/req min–max | µs/req vs {base_name} "
-          f"| server CPU use | client CPU use | other load | runs |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          f"| client CPU µs/req | server CPU use | client CPU use | other load | runs |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for depth in args.pipelines:
         base = results.get((base_name, depth))
         for name, _ in args.servers:
@@ -278,7 +293,7 @@ def print_table(args: argparse.Namespace, results: dict, failures: dict) -> None
             failed = failures.get((name, depth), 0)
             count = f"{len(runs)}" + (f" ({failed} failed)" if failed else "")
             if not runs:
-                print(f"| {name} | {depth} | – | – | – | – | – | – | – | – | – | {count} |")
+                print(f"| {name} | {depth} | – | – | – | – | – | – | – | – | – | – | {count} |")
                 continue
             rps = summary([r["rps"] for r in runs])
             cpu = summary([r["cpu_us_per_req"] for r in runs])
@@ -289,9 +304,10 @@ def print_table(args: argparse.Namespace, results: dict, failures: dict) -> None
                 rps_ratio = cpu_ratio = "–"
             server_util = statistics.median(r["server_util"] for r in runs)
             client_util = statistics.median(r["client_util"] for r in runs)
+            client_cpu = statistics.median(r["client_us_per_req"] for r in runs)
             other = max(r["other_load"] for r in runs)
             print(f"| {name} | {depth} | {rps[0]:,.0f} | {rps[1]:,.0f}–{rps[2]:,.0f} | {rps_ratio} "
-                  f"| {cpu[0]:.3f} | {cpu[1]:.3f}–{cpu[2]:.3f} | {cpu_ratio} "
+                  f"| {cpu[0]:.3f} | {cpu[1]:.3f}–{cpu[2]:.3f} | {cpu_ratio} | {client_cpu:.3f} "
                   f"| {server_util:.0%} | {client_util:.0%} | {other:.0%} | {count} |")
 
 
@@ -327,7 +343,8 @@ def main() -> int:
                     results.setdefault((name, depth), []).append(r)
                     print(f"[{rep + 1}/{args.repetitions}] {name} pipeline={depth}: {r['rps']:,.0f} req/s, "
                           f"{r['cpu_us_per_req']:.3f} µs/req, server {r['server_util']:.0%}, "
-                          f"client {r['client_util']:.0%}, other load {r['other_load']:.0%}",
+                          f"client {r['client_util']:.0%} ({r['client_us_per_req']:.3f} µs/req), "
+                          f"other load {r['other_load']:.0%}",
                           file=sys.stderr)
                 except RunFailed as e:
                     failures[(name, depth)] = failures.get((name, depth), 0) + 1
@@ -339,7 +356,8 @@ def main() -> int:
     skews = [abs(r["window_skew_ms"]) for runs in results.values() for r in runs]
     print(f"HTTP plaintext, {args.connections} connections, {args.repetitions} repetitions × "
           f"{args.duration_ms} ms (+{args.warmup_ms} ms warmup), server on CPU {args.server_cpu}, "
-          f"http_load on CPU {args.client_cpu}, kernel {platform.release()}, seed {seed}.")
+          f"http_load ({args.client_engine} engine) on CPU {args.client_cpu}, "
+          f"kernel {platform.release()}, seed {seed}.")
     if skews:
         print(f"CPU-window vs request-window length: max difference {max(skews):.2f} ms.")
     others = [r["other_load"] for runs in results.values() for r in runs]
