@@ -40,6 +40,8 @@ set(WEFT_HEADERS
   io/weft/file.hpp
   io/weft/buffered_stream.hpp
   io/weft/resolve.hpp
+  io/weft/process.hpp
+  io/weft/signal_set.hpp
   io/weft/detail/io_op.hpp
   io/weft/detail/socket_base.hpp
   runtime/weft/testing/stepped_scheduler.hpp
@@ -85,6 +87,8 @@ set(WEFT_SOURCES
   io/weft/pipe.cpp
   io/weft/file.cpp
   io/weft/resolve.cpp
+  io/weft/process.cpp
+  io/weft/signal_set.cpp
   io/weft/detail/socket_base.cpp
   runtime/weft/detail/timer_heap.cpp
   runtime/weft/detail/uring_setup.cpp

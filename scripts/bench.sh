@@ -16,6 +16,7 @@ declare -A baselines=(
   [pool_bench]="tbb_fib condvar_pool_round_trip tbb_tiny_tasks"
   [sync_bench]="loop_ping_pong:asio_ping_pong loop_pool_ping_pong:condvar_ping_pong mutex_uncontended:std_mutex_uncontended"
   [file_bench]="pread_loop"
+  [process_bench]="posix_spawn_waitpid"
 )
 out=build/bench/$bench.json
 ./build/bench/bench/"$bench" --benchmark_repetitions=10 --benchmark_enable_random_interleaving=true \

@@ -4,9 +4,11 @@
 // descriptor is closed by `co_await fd.close()` (which reports a failing close, e.g. EIO after a
 // write-back error on NFS) or, failing that, by the destructor: through the ring when the
 // destructor runs on a loop thread (no syscall of its own; the loop waits for that close before
-// it shuts down), with ::close(2) otherwise. Either way the value is cleared first, so a
-// descriptor is never closed twice — closing twice could close a descriptor that another
-// thread has just been given.
+// it shuts down), with ::close(2) otherwise. A close through the ring happens at the loop's next
+// submission, not before the destructor returns: code that must see the descriptor gone at once
+// (an fcntl check, a descriptor count) should `co_await close()` instead. Either way the value is
+// cleared first, so a descriptor is never closed twice — closing twice could close a descriptor
+// that another thread has just been given.
 #pragma once
 
 #include <weft/task.hpp>

@@ -65,7 +65,7 @@ TEST_CASE("fork-join on the pool computes fib correctly", "[thread_pool]") {
   CHECK(weft::sync_wait(pool.spawn(fib(&pool, 25))) == 75025);
 }
 
-TEST_CASE("submit from a plain thread returns the result; map keeps input order", "[thread_pool]") {
+TEST_CASE("submit from a plain thread returns the result, map keeps input order", "[thread_pool]") {
   weft::thread_pool pool{workers(3)};
   auto first = pool.submit([] { return 6 * 7; });
   auto second = pool.submit([] { return std::string("pool"); });

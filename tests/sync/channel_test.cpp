@@ -84,7 +84,7 @@ TEST_CASE("a bounded channel makes senders wait while it is full", "[channel]") 
   CHECK(producer.done());
 }
 
-TEST_CASE("values sent before close are received; then recv yields empty", "[channel]") {
+TEST_CASE("values sent before close are received, then recv yields empty", "[channel]") {
   weft::channel<std::string> ch{weft::channel<std::string>::unbounded};
   CHECK(ch.try_send(std::string("a")));
   CHECK(ch.try_send(std::string("b")));

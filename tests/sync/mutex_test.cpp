@@ -88,7 +88,7 @@ TEST_CASE("unlock hands the mutex to waiters in FIFO order", "[mutex]") {
   m.unlock();
 }
 
-TEST_CASE("a cancelled lock waiter never gets the mutex; the next waiter does", "[mutex]") {
+TEST_CASE("a cancelled lock waiter never gets the mutex, the next waiter does", "[mutex]") {
   weft::testing::stepped_scheduler scheduler;
   weft::mutex m;
   REQUIRE(m.try_lock());
