@@ -126,7 +126,7 @@ struct Options {
 struct Connection {
   int fd = -1;
   // Response parsing (streaming: the bytes are never kept beyond the read that brought them).
-  std::string carry;           // the start of a response whose header is still incomplete
+  std::string carry;            // the start of a response whose header is still incomplete
   std::uint64_t body_left = 0;  // body bytes still to come of the response being read
   bool in_body = false;         // the current response's header is parsed, its body is not done
   // Requests.
@@ -157,11 +157,12 @@ struct Run {
 std::string g_requests;  // kRequest repeated kRequestCopies times
 
 [[noreturn]] void usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s --port N [--host 127.0.0.1] [--connections 64] [--pipeline 1]\n"
-               "          [--duration-ms 3000] [--warmup-ms 1000] [--cpu C] [--engine epoll|uring]\n"
-               "       %s --port N --idle [--connections 64] [--host 127.0.0.1] [--cpu C]\n",
-               argv0, argv0);
+  std::fprintf(
+      stderr,
+      "usage: %s --port N [--host 127.0.0.1] [--connections 64] [--pipeline 1]\n"
+      "          [--duration-ms 3000] [--warmup-ms 1000] [--cpu C] [--engine epoll|uring]\n"
+      "       %s --port N --idle [--connections 64] [--host 127.0.0.1] [--cpu C]\n",
+      argv0, argv0);
   std::exit(2);
 }
 
@@ -231,7 +232,8 @@ void ensure_descriptors(int connections) {
   limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
   setrlimit(RLIMIT_NOFILE, &limit);
   if (limit.rlim_cur < needed) {
-    std::fprintf(stderr, "http_load: %d connections need %llu descriptors; RLIMIT_NOFILE allows %llu\n",
+    std::fprintf(stderr,
+                 "http_load: %d connections need %llu descriptors; RLIMIT_NOFILE allows %llu\n",
                  connections, static_cast<unsigned long long>(needed),
                  static_cast<unsigned long long>(limit.rlim_cur));
     std::exit(1);
@@ -343,7 +345,8 @@ long long consume(Connection& c, const char* p, std::size_t n, Stats& stats) {
         c.carry.assign(p, n);
         return completed;
       }
-      std::size_t header_len = static_cast<std::size_t>(static_cast<const char*>(terminator) - p) + 4;
+      std::size_t header_len =
+          static_cast<std::size_t>(static_cast<const char*>(terminator) - p) + 4;
       long long body = content_length(p, header_len);
       if (body < 0) return -1;
       if (!status_is_200(p, header_len)) ++stats.errors;
@@ -546,9 +549,11 @@ class Ring {
 
     sq_map_bytes_ = p.sq_off.array + p.sq_entries * sizeof(unsigned);
     cq_map_bytes_ = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
-    if (p.features & IORING_FEAT_SINGLE_MMAP) sq_map_bytes_ = cq_map_bytes_ = std::max(sq_map_bytes_, cq_map_bytes_);
+    if (p.features & IORING_FEAT_SINGLE_MMAP)
+      sq_map_bytes_ = cq_map_bytes_ = std::max(sq_map_bytes_, cq_map_bytes_);
     sq_map_ = map(sq_map_bytes_, IORING_OFF_SQ_RING);
-    cq_map_ = (p.features & IORING_FEAT_SINGLE_MMAP) ? sq_map_ : map(cq_map_bytes_, IORING_OFF_CQ_RING);
+    cq_map_ =
+        (p.features & IORING_FEAT_SINGLE_MMAP) ? sq_map_ : map(cq_map_bytes_, IORING_OFF_CQ_RING);
     sqes_bytes_ = p.sq_entries * sizeof(io_uring_sqe);
     sqes_ = static_cast<io_uring_sqe*>(map(sqes_bytes_, IORING_OFF_SQES));
     if (sq_map_ == nullptr || cq_map_ == nullptr || sqes_ == nullptr) return -ENOMEM;
@@ -615,7 +620,8 @@ class Ring {
       argsz = sizeof arg;
     }
     if (to_submit == 0 && wait_nr == 0) return 0;
-    int rc = static_cast<int>(syscall(__NR_io_uring_enter, enter_fd_, to_submit, wait_nr, flags, argp, argsz));
+    int rc = static_cast<int>(
+        syscall(__NR_io_uring_enter, enter_fd_, to_submit, wait_nr, flags, argp, argsz));
     return rc < 0 ? -errno : rc;
   }
 
@@ -674,7 +680,8 @@ class BufferRing {
   BufferRing(Ring& ring, unsigned count, unsigned group) : count_(count) {
     static_assert(offsetof(io_uring_buf_ring, tail) == offsetof(io_uring_buf, resv));
     ring_bytes_ = count * sizeof(io_uring_buf);
-    void* memory = mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    void* memory =
+        mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
     if (memory == MAP_FAILED) {
       std::perror("http_load: mmap");
       std::exit(1);
@@ -924,7 +931,8 @@ int until_ms(Clock::time_point deadline, Clock::time_point now) {
   return static_cast<int>(std::max<decltype(left)>(left, 0));
 }
 
-std::unique_ptr<Engine> make_engine(EngineKind kind, Run& run, std::vector<Connection>& connections) {
+std::unique_ptr<Engine> make_engine(EngineKind kind, Run& run,
+                                    std::vector<Connection>& connections) {
   if (kind == EngineKind::uring) return std::make_unique<UringEngine>(run, connections);
   return std::make_unique<EpollEngine>(run);
 }

@@ -103,7 +103,8 @@ io_loop::~io_loop() {
               options_.name);
   }
   // A producer still between its inbox push and its wake-up touches this object: let it leave.
-  while (producers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  while (producers_.load(std::memory_order_acquire) != 0)
+    std::this_thread::yield();
   ::close(wake_fd_);
   io_uring_queue_exit(&ring_);
 }
