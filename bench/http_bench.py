@@ -74,6 +74,19 @@ class Interrupted(Exception):
     pass
 
 
+def parse_servers(parser, specs):
+    """[(name, command)] from NAME=COMMAND arguments; errors through `parser`."""
+    servers = []
+    for spec in specs:
+        name, sep, command = spec.partition("=")
+        if not sep or not name or "{port}" not in command:
+            parser.error(f"expected NAME=COMMAND with {{port}} in COMMAND, got {spec!r}")
+        if name in (n for n, _ in servers):
+            parser.error(f"server name {name!r} given twice")
+        servers.append((name, command))
+    return servers
+
+
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="HTTP plaintext benchmark: servers against bench/http_load.",
@@ -99,15 +112,7 @@ def parse_args() -> argparse.Namespace:
     if not os.access(args.http_load, os.X_OK):
         p.error(f"no http_load at {args.http_load} (build the http_load target)")
     args.pipelines = [int(x) for x in args.pipelines.split(",") if x]
-    servers = []
-    for spec in args.servers:
-        name, sep, command = spec.partition("=")
-        if not sep or not name or "{port}" not in command:
-            p.error(f"expected NAME=COMMAND with {{port}} in COMMAND, got {spec!r}")
-        if name in (n for n, _ in servers):
-            p.error(f"server name {name!r} given twice")
-        servers.append((name, command))
-    args.servers = servers
+    args.servers = parse_servers(p, args.servers)
     return args
 
 

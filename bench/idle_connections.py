@@ -65,7 +65,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from http_bench import (RunFailed, descendants, die_with_driver, free_port,  # noqa: E402
+from http_bench import (RunFailed, descendants, die_with_driver, free_port, parse_servers,  # noqa: E402
                         stop, wait_for_port)
 
 
@@ -92,15 +92,7 @@ def parse_args() -> argparse.Namespace:
         p.error(f"no http_load at {args.http_load} (build the http_load target)")
     if args.connections <= 0 or args.repetitions <= 0:
         p.error("--connections and --repetitions must be positive")
-    servers = []
-    for spec in args.servers:
-        name, sep, command = spec.partition("=")
-        if not sep or not name or "{port}" not in command:
-            p.error(f"expected NAME=COMMAND with {{port}} in COMMAND, got {spec!r}")
-        if name in (n for n, _ in servers):
-            p.error(f"server name {name!r} given twice")
-        servers.append((name, command))
-    args.servers = servers
+    args.servers = parse_servers(p, args.servers)
 
     # Server and client each hold one descriptor per connection, plus a few of their own.
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -270,6 +270,7 @@ TEST_CASE("stat reports the size, type, permissions and modification time", "[io
           (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
     struct ::stat plain {};
     REQUIRE(::stat(path.c_str(), &plain) == 0);
+    // The modification time must be stat(2)'s, to the nanosecond (a value check, not a timing).
     auto since_epoch = status.modified.time_since_epoch();
     CHECK(std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count() ==
           plain.st_mtim.tv_sec);

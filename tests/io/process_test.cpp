@@ -116,6 +116,8 @@ TEST_CASE("ten sleep 1 children waited concurrently finish in well under ten sec
   REQUIRE(statuses.size() == 10);
   for (const exit_status& s : statuses)
     CHECK(s == exit_status::exited_with(0));
+  // Not a speed check: serial waits would take ten seconds; the issue asks only for "well under
+  // ten" to prove the waits overlap.
   CHECK(elapsed < 5s);
 }
 
