@@ -27,6 +27,7 @@ set(WEFT_HEADERS
   sync/weft/semaphore.hpp
   sync/weft/wait_group.hpp
   sync/weft/condition_variable.hpp
+  sync/weft/barrier.hpp
   sync/weft/detail/stoppable_waiter.hpp
   # io: descriptors, addresses, sockets, pipes, files, buffered streams, name resolution
   io/weft/io_error.hpp
@@ -39,11 +40,13 @@ set(WEFT_HEADERS
   io/weft/pipe.hpp
   io/weft/file.hpp
   io/weft/buffered_stream.hpp
+  io/weft/buffer_ring.hpp
   io/weft/resolve.hpp
   io/weft/process.hpp
   io/weft/signal_set.hpp
   io/weft/detail/io_op.hpp
   io/weft/detail/socket_base.hpp
+  io/weft/detail/multishot.hpp
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp
   runtime/weft/detail/mpsc_inbox.hpp
@@ -78,10 +81,12 @@ set(WEFT_SOURCES
   sync/weft/semaphore.cpp
   sync/weft/wait_group.cpp
   sync/weft/condition_variable.cpp
+  sync/weft/barrier.cpp
   io/weft/io_error.cpp
   io/weft/unique_fd.cpp
   io/weft/socket_address.cpp
   io/weft/stream_socket.cpp
+  io/weft/buffer_ring.cpp
   io/weft/listener.cpp
   io/weft/datagram_socket.cpp
   io/weft/pipe.cpp

@@ -207,6 +207,9 @@ class io_loop final : public executor {
   }
   /// Queues `item` to run in this loop's next batch (loop thread).
   void make_ready(work_item* item) noexcept;
+  /// The ring itself, for registrations (provided buffers, ...). Loop thread only: the kernel
+  /// refuses a SINGLE_ISSUER ring's registrations from any other thread.
+  [[nodiscard]] io_uring& native_ring() noexcept { return ring_; }
 
  private:
   class main_sink final : public detail::completion_sink {

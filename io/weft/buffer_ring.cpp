@@ -1,0 +1,1 @@
+#include <weft/buffer_ring.hpp>
