@@ -41,12 +41,14 @@ set(WEFT_HEADERS
   io/weft/file.hpp
   io/weft/buffered_stream.hpp
   io/weft/buffer_ring.hpp
+  io/weft/receive_stream.hpp
   io/weft/resolve.hpp
   io/weft/process.hpp
   io/weft/signal_set.hpp
   io/weft/detail/io_op.hpp
   io/weft/detail/socket_base.hpp
   io/weft/detail/multishot.hpp
+  io/weft/detail/buffer_ring_state.hpp
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp
   runtime/weft/detail/mpsc_inbox.hpp
@@ -87,6 +89,8 @@ set(WEFT_SOURCES
   io/weft/socket_address.cpp
   io/weft/stream_socket.cpp
   io/weft/buffer_ring.cpp
+  io/weft/receive_stream.cpp
+  io/weft/detail/multishot.cpp
   io/weft/listener.cpp
   io/weft/datagram_socket.cpp
   io/weft/pipe.cpp

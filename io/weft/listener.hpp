@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <utility>
 
 namespace weft {
 
@@ -26,6 +27,41 @@ struct listen_options {
   /// next accept waits this long before it tries again, so that an accept loop which logs the
   /// error and carries on does not spin while the process is out of descriptors.
   std::chrono::milliseconds resource_backoff{50};
+};
+
+class listener;
+namespace detail {
+class accept_source;
+}
+
+/// The connections arriving on a listener, from one multishot accept: the kernel keeps accepting
+/// without a new SQE per connection. Get one from listener::incoming(). Loop thread only; the
+/// listener must outlive it. Dropping it cancels the accept; connections accepted but not taken
+/// are closed.
+class connection_stream {
+ public:
+  connection_stream() noexcept = default;
+  connection_stream(connection_stream&& other) noexcept
+      : listener_(other.listener_), source_(std::exchange(other.source_, nullptr)) {}
+  connection_stream& operator=(connection_stream&& other) noexcept;
+  ~connection_stream();
+
+  /// `co_await connections.next()`
+  ///   Yields: the next accepted connection, as a stream_socket.
+  ///   Resumes on: the loop thread.
+  ///   Cancellation: operation_cancelled; the accept stays armed, and a connection that arrives
+  ///     meanwhile is yielded by the next call (or closed when the stream is dropped).
+  /// Throws std::system_error "accept on 127.0.0.1:8080: Too many open files"; the accept is
+  /// re-armed by the next call, after the listener's resource_backoff for such resource errors.
+  [[nodiscard]] task<stream_socket> next();
+
+ private:
+  friend class listener;
+  connection_stream(listener& owner, detail::accept_source* source) noexcept
+      : listener_(&owner), source_(source) {}
+
+  listener* listener_ = nullptr;
+  detail::accept_source* source_ = nullptr;
 };
 
 class listener : public detail::socket_base {
@@ -45,7 +81,16 @@ class listener : public detail::socket_base {
   /// resource error the next accept first waits options.resource_backoff (see listen_options).
   [[nodiscard]] task<stream_socket> accept();
 
+  /// A multishot accept: connections as they arrive, one SQE for all of them (Linux 5.19 or
+  /// later; older kernels report EINVAL from next()). Must be called on a loop thread.
+  [[nodiscard]] connection_stream incoming();
+
  private:
+  friend class connection_stream;
+  /// After a resource error: the next accept waits until backoff_ has passed.
+  void note_accept_error(int error);
+  task<void> wait_out_backoff();
+
   explicit listener(unique_fd fd, std::chrono::milliseconds backoff) noexcept
       : socket_base(std::move(fd)), backoff_(backoff) {}
 

@@ -43,19 +43,23 @@ int socket_base::get_option(int level, int name) const {
 }
 
 std::string socket_base::describe(std::string_view operation) const {
+  return describe_socket(fd_.get(), operation);
+}
+
+std::string describe_socket(int fd, std::string_view operation) {
   // Errors are rare: asking the kernel for the addresses here keeps them out of every socket.
   socket_address address;
   *address.size_pointer() = socket_address::capacity();
-  if (::getpeername(fd_.get(), address.data(), address.size_pointer()) == 0) {
+  if (::getpeername(fd, address.data(), address.size_pointer()) == 0) {
     if (address.family() == AF_UNIX && address.size() <= sizeof(sa_family_t))  // socketpair
-      return fmt::format("{} unnamed unix socket (fd {})", operation, fd_.get());
+      return fmt::format("{} unnamed unix socket (fd {})", operation, fd);
     return fmt::format("{} {}", operation, address.to_string());
   }
   *address.size_pointer() = socket_address::capacity();
-  if (::getsockname(fd_.get(), address.data(), address.size_pointer()) == 0 &&
+  if (::getsockname(fd, address.data(), address.size_pointer()) == 0 &&
       address.family() != AF_UNSPEC)
-    return fmt::format("{} socket {} (fd {})", operation, address.to_string(), fd_.get());
-  return fmt::format("{} socket fd {}", operation, fd_.get());
+    return fmt::format("{} socket {} (fd {})", operation, address.to_string(), fd);
+  return fmt::format("{} socket fd {}", operation, fd);
 }
 
 }  // namespace weft::detail

@@ -16,6 +16,9 @@ namespace weft::detail {
 /// Creates a socket of `family`/`type` (close-on-exec), or throws "<what>: <reason>".
 [[nodiscard]] unique_fd open_socket(int family, int type, std::string_view what);
 
+/// "<operation> <peer, or local address, or fd N>", asking the kernel for the addresses.
+[[nodiscard]] std::string describe_socket(int fd, std::string_view operation);
+
 class socket_base {
  public:
   [[nodiscard]] int native_handle() const noexcept { return fd_.get(); }
