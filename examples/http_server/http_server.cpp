@@ -8,12 +8,18 @@
 // in order, and all those answers go out in one send. SIGINT/SIGTERM stop it: it stops accepting,
 // lets open connections finish their current requests, and exits 0.
 //
+// Input arrives through one multishot accept and, per connection, one multishot receive into a
+// shared ring of provided buffers (weft::buffer_ring): no SQE per read, no buffer per idle
+// connection.
+//
 // One coroutine per connection, all on the loop thread: nothing here needs a lock, and there is no
 // callback: a connection is the straight-line loop "read, answer what is complete, write".
+#include <weft/buffer_ring.hpp>
 #include <weft/file.hpp>
 #include <weft/io_loop.hpp>
 #include <weft/listener.hpp>
 #include <weft/log.hpp>
+#include <weft/receive_stream.hpp>
 #include <weft/signal_set.hpp>
 #include <weft/stream_socket.hpp>
 #include <weft/task_scope.hpp>
@@ -26,8 +32,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 using weft::task;
 
@@ -114,41 +122,75 @@ task<void> append_file(std::string& out, const server_config& config, std::strin
   out += contents;
 }
 
-// One connection: read what arrives, answer every complete request in it, send the answers
+// Finds the complete requests at the front of `data` and calls `respond(target)` for each, in
+// order; returns how many bytes they took. Clears `open` when a request asks to close; a request
+// that cannot be parsed is answered 400 and closes the connection.
+template <class Respond>
+std::size_t parse_requests(std::string_view data, std::string& output, bool& open,
+                           Respond respond) {
+  std::size_t consumed = 0;
+  while (open) {
+    std::size_t head_end = data.find("\r\n\r\n", consumed);
+    if (head_end == std::string_view::npos) break;
+    request r;
+    if (!parse_head(data.substr(consumed, head_end - consumed), r)) {
+      append_status(output, 400, "Bad Request", "bad request\n");
+      open = false;
+      break;
+    }
+    std::size_t request_end = head_end + 4 + r.content_length;  // bodies are read and ignored
+    if (request_end > data.size()) break;                       // wait for the rest of the body
+    respond(r.target);
+    consumed = request_end;
+    open = r.keep_alive;
+  }
+  return consumed;
+}
+
+// Answers the complete requests at the front of `data` into `output`; returns the bytes they
+// took. The fixed response needs no I/O, so only static-file mode pays for a coroutine here.
+task<std::size_t> answer_from_files(std::string_view data, std::string& output,
+                                    const server_config& config, bool& open) {
+  std::vector<std::string_view> targets;
+  std::string answered;  // a 400 for a request after the good ones goes after their answers
+  std::size_t consumed = parse_requests(
+      data, answered, open, [&](std::string_view target) { targets.push_back(target); });
+  for (std::string_view target : targets)
+    co_await append_file(output, config, target);
+  output += answered;
+  co_return consumed;
+}
+
+// One connection: take what arrives, answer every complete request in it, send the answers
 // together. Ends when the client closes, asks to close, or sends something unparseable.
-task<void> serve(weft::stream_socket connection, const server_config* config) {
-  std::array<char, 8192> input;
-  std::size_t have = 0;
+//
+// The bytes arrive in buffers of the server's buffer ring through one multishot receive: a
+// connection waiting for its next request holds no buffer and costs no SQE. Requests are parsed
+// in place in the ring's buffer; only a request split across two arrivals is copied (`partial`).
+task<void> serve(weft::stream_socket connection, weft::buffer_ring buffers,
+                 const server_config* config) {
+  constexpr std::size_t max_head = 8192;
+  weft::receive_stream incoming{connection, buffers};
+  std::string partial;  // the start of a request whose end has not arrived yet
   std::string output;
   bool open = true;
   while (open) {
-    std::size_t got =
-        co_await connection.read_some(std::as_writable_bytes(std::span{input}.subspan(have)));
-    if (got == 0) break;
-    have += got;
-    std::string_view pending{input.data(), have};
-    std::size_t consumed = 0;
-    while (open) {
-      std::size_t head_end = pending.find("\r\n\r\n", consumed);
-      if (head_end == std::string_view::npos) break;
-      request r;
-      if (!parse_head(pending.substr(consumed, head_end - consumed), r)) {
-        append_status(output, 400, "Bad Request", "bad request\n");
-        open = false;
-        break;
-      }
-      std::size_t request_end = head_end + 4 + r.content_length;  // bodies are read and ignored
-      if (request_end > have) break;                              // wait for the rest of the body
-      if (config->root.empty())
-        output += hello_response;
-      else
-        co_await append_file(output, *config, r.target);
-      consumed = request_end;
-      open = r.keep_alive;
+    std::optional<weft::provided_buffer> chunk = co_await incoming.next();
+    if (!chunk) break;
+    std::string_view data{reinterpret_cast<const char*>(chunk->bytes().data()), chunk->size()};
+    if (!partial.empty()) {
+      partial.append(data);
+      data = partial;
     }
-    std::memmove(input.data(), input.data() + consumed, have - consumed);
-    have -= consumed;
-    if (have == input.size()) {  // one request head larger than the whole buffer
+    std::size_t consumed =
+        config->root.empty()
+            ? parse_requests(data, output, open,
+                             [&output](std::string_view) { output += hello_response; })
+            : co_await answer_from_files(data, output, *config, open);
+    std::string rest{data.substr(consumed)};
+    partial = std::move(rest);
+    chunk.reset();  // back to the ring before the send: the kernel may need it for another client
+    if (partial.size() > max_head) {  // one request head larger than any sane client sends
       append_status(output, 431, "Request Header Fields Too Large", "too large\n");
       open = false;
     }
@@ -162,26 +204,34 @@ task<void> serve(weft::stream_socket connection, const server_config* config) {
 }
 
 // Serves a connection, and logs instead of failing the server when the client misbehaves.
-task<void> serve_logged(weft::stream_socket connection, const server_config* config) {
+task<void> serve_logged(weft::stream_socket connection, weft::buffer_ring buffers,
+                        const server_config* config) {
   try {
-    co_await serve(std::move(connection), config);
+    co_await serve(std::move(connection), std::move(buffers), config);
   } catch (const std::system_error& e) {
     weft::log_debug("connection ended: {}", e.what());
   }
 }
 
 task<void> accept_loop(weft::listener& listener, const server_config* config) {
+  // One ring of 1024 buffers of 4 KiB for every connection of the server (4 MiB in all, however
+  // many connections wait).
+  weft::buffer_ring buffers{{.count = 1024, .buffer_size = 4096}};
   weft::task_scope connections{"connections", co_await weft::get_stop_token()};
+  weft::connection_stream incoming = listener.incoming();  // one multishot accept
   try {
     while (true) {
-      weft::stream_socket connection = co_await listener.accept();
-      connection.set_no_delay(true);  // answers go out at once, not coalesced by Nagle
-      connections.spawn(serve_logged(std::move(connection), config), "connection");
+      try {
+        weft::stream_socket connection = co_await incoming.next();
+        connection.set_no_delay(true);  // answers go out at once, not coalesced by Nagle
+        connections.spawn(serve_logged(std::move(connection), buffers, config), "connection");
+      } catch (const std::system_error& e) {
+        // Out of descriptors, say: the listener backs off before the next accept; carry on.
+        weft::log_error("accept: {}", e.what());
+      }
     }
   } catch (const weft::operation_cancelled&) {
     // stopping: fall through and let the open connections finish
-  } catch (const std::system_error& e) {
-    weft::log_error("accept: {}", e.what());  // the listener backs off; carry on
   }
   co_await connections.join();
 }
