@@ -174,41 +174,36 @@ task<void> serve(weft::stream_socket connection, weft::buffer_ring buffers,
   std::string partial;  // the start of a request whose end has not arrived yet
   std::string output;
   bool open = true;
-  while (open) {
-    std::optional<weft::provided_buffer> chunk = co_await incoming.next();
-    if (!chunk) break;
-    std::string_view data{reinterpret_cast<const char*>(chunk->bytes().data()), chunk->size()};
-    if (!partial.empty()) {
-      partial.append(data);
-      data = partial;
-    }
-    std::size_t consumed =
-        config->root.empty()
-            ? parse_requests(data, output, open,
-                             [&output](std::string_view) { output += hello_response; })
-            : co_await answer_from_files(data, output, *config, open);
-    std::string rest{data.substr(consumed)};
-    partial = std::move(rest);
-    chunk.reset();  // back to the ring before the send: the kernel may need it for another client
-    if (partial.size() > max_head) {  // one request head larger than any sane client sends
-      append_status(output, 431, "Request Header Fields Too Large", "too large\n");
-      open = false;
-    }
-    if (!output.empty()) {
-      // Shielded from cancellation: when the server stops, requests it has read still get their
-      // answers; the wait for the next request is what a stop interrupts.
-      co_await weft::with_stop_token(connection.write_all(output), std::stop_token{});
-      output.clear();
-    }
-  }
-}
-
-// Serves a connection, and logs instead of failing the server when the client misbehaves.
-task<void> serve_logged(weft::stream_socket connection, weft::buffer_ring buffers,
-                        const server_config* config) {
   try {
-    co_await serve(std::move(connection), std::move(buffers), config);
+    while (open) {
+      std::optional<weft::provided_buffer> chunk = co_await incoming.next();
+      if (!chunk) break;
+      std::string_view data{reinterpret_cast<const char*>(chunk->bytes().data()), chunk->size()};
+      if (!partial.empty()) {
+        partial.append(data);
+        data = partial;
+      }
+      std::size_t consumed =
+          config->root.empty()
+              ? parse_requests(data, output, open,
+                               [&output](std::string_view) { output += hello_response; })
+              : co_await answer_from_files(data, output, *config, open);
+      std::string rest{data.substr(consumed)};
+      partial = std::move(rest);
+      chunk.reset();  // back to the ring before the send: another client may need it
+      if (partial.size() > max_head) {  // one request head larger than any sane client sends
+        append_status(output, 431, "Request Header Fields Too Large", "too large\n");
+        open = false;
+      }
+      if (!output.empty()) {
+        // Shielded from cancellation: when the server stops, requests it has read still get
+        // their answers; the wait for the next request is what a stop interrupts.
+        co_await weft::with_stop_token(connection.write_all(output), std::stop_token{});
+        output.clear();
+      }
+    }
   } catch (const std::system_error& e) {
+    // A client that resets or vanishes ends its connection, not the server.
     weft::log_debug("connection ended: {}", e.what());
   }
 }
@@ -224,7 +219,7 @@ task<void> accept_loop(weft::listener& listener, const server_config* config) {
       try {
         weft::stream_socket connection = co_await incoming.next();
         connection.set_no_delay(true);  // answers go out at once, not coalesced by Nagle
-        connections.spawn(serve_logged(std::move(connection), buffers, config), "connection");
+        connections.spawn(serve(std::move(connection), buffers, config), "connection");
       } catch (const std::system_error& e) {
         // Out of descriptors, say: the listener backs off before the next accept; carry on.
         weft::log_error("accept: {}", e.what());
