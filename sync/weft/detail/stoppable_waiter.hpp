@@ -3,9 +3,13 @@
 //
 // Race of the protocol's step 3 (weft/waker.hpp), settled under the primitive's lock `Lock`:
 //   * the stop callback finds the waiter linked → unlinks it, marks it cancelled, wakes it;
-//   * it finds it not yet linked (stop requested while the awaiter registers) → marks
-//     `stopped_early`, and the awaiter does not suspend;
+//   * it finds it not yet linked and undecided (stop requested while the awaiter registers) →
+//     marks `stopped_early`, and the awaiter does not suspend;
+//   * it finds it decided but never linked → the operation completed without waiting (the
+//     primitive changed between await_ready and await_suspend); the outcome stands, nothing to do;
 //   * it finds it linked once and unlinked since → a waker got there first; nothing to do.
+// The decision is the call to stopped_early() under the lock: from then on the awaiter either
+// links or completes, both before the lock is released.
 #pragma once
 
 #include <weft/cancellation.hpp>
@@ -32,8 +36,15 @@ class stoppable_waiter {
     if (token.stop_possible()) callback_.emplace(std::move(token), on_stop{this});
   }
 
-  /// Under the lock: true when a stop request came first (then do not suspend).
-  [[nodiscard]] bool stopped_early() const noexcept { return stopped_early_; }
+  /// Under the lock, once, as the awaiter decides: true when a stop request came first (then do
+  /// not suspend, and await_resume throws). When false, the awaiter must link or complete the
+  /// operation before releasing the lock; a stop request after that no longer cancels a
+  /// completed operation.
+  [[nodiscard]] bool stopped_early() noexcept {
+    if (stopped_early_) return true;
+    decided_ = true;
+    return false;
+  }
 
   /// Under the lock: queue the waiter; the coroutine then suspends.
   void link() noexcept {
@@ -59,6 +70,7 @@ class stoppable_waiter {
     {
       std::lock_guard guard{lock_};
       if (!was_linked_) {
+        if (decided_) return;  // completed without waiting: the outcome stands
         stopped_early_ = true;
         cancelled_ = true;
         return;
@@ -72,6 +84,7 @@ class stoppable_waiter {
   std::mutex& lock_;
   waiter_list& list_;
   waiter waiter_;
+  bool decided_ = false;  // stopped_early() returned false: linked or completed, under the lock
   bool was_linked_ = false;
   bool stopped_early_ = false;
   bool cancelled_ = false;
