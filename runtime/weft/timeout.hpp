@@ -60,6 +60,16 @@ task<T> timeout(task<T> t, std::chrono::steady_clock::duration limit) {
   }
 }
 
+/// `co_await timeout([&] { return incoming.next(); }, 1s)`: timeout() for any awaitable, made by
+/// `make` inside the timed task (awaiters cannot always be moved, so they are made where they are
+/// awaited). `make` may capture by reference: the timed task never outlives the co_await.
+template <class Make>
+requires std::invocable<Make&>
+auto timeout(Make make, std::chrono::steady_clock::duration limit) {
+  using result = decltype(std::declval<std::invoke_result_t<Make&>>().await_resume());
+  return timeout([](Make m) -> task<result> { co_return co_await m(); }(std::move(make)), limit);
+}
+
 /// `co_await within(std::move(t), 1s)`: as timeout(), but says whether `t` finished in time
 /// instead of throwing timed_out.
 ///   Yields: for task<void>, true if it finished in time and false if the deadline passed first;

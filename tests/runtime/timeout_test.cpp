@@ -124,6 +124,22 @@ TEST_CASE("within says whether a task finished in time instead of throwing", "[t
   loop.run(main());
 }
 
+TEST_CASE("timeout bounds any awaitable made by a function", "[timeout]") {
+  weft::io_loop loop{manual_clock()};
+  auto main = []() -> task<void> {
+    // A plain awaiter, not a task: sleep_for's. The first finishes in time, the second does not.
+    co_await weft::timeout([] { return weft::sleep_for(5ms); }, 10ms);
+    bool timed_out = false;
+    try {
+      co_await weft::timeout([] { return weft::sleep_for(1h); }, 10ms);
+    } catch (const weft::timed_out&) {
+      timed_out = true;
+    }
+    CHECK(timed_out);
+  };
+  loop.run(main());
+}
+
 TEST_CASE("timeouts work off the loop too: on the pool and under sync_wait", "[timeout]") {
   weft::thread_pool::options options;
   options.workers = 1;
