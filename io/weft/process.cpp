@@ -24,6 +24,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -59,12 +60,32 @@ exit_status status_from(const siginfo_t& info) {
 /// must reach a signal_set, never this thread). It sleeps in poll(2) on its eventfd and on the
 /// pidfds it owns; a readable pidfd means the child has ended: waitid reaps it and the pidfd is
 /// closed. Never destroyed: a child still running at exit is re-parented to init, which reaps it.
+///
+/// After fork(), the child process has a copy of this object but not its thread (and perhaps a
+/// mutex some other thread held at the fork): a pthread_atfork handler forgets the copy, and the
+/// child makes a reaper of its own on first use. The pidfds the copy owns name the parent's
+/// children, which the child could not reap anyway.
 class reaper {
  public:
   static reaper& instance() {
-    static reaper* shared = new reaper;  // deliberately never destroyed (see above)
-    return *shared;
+    static std::once_flag registered;
+    std::call_once(registered, [] {
+      ::pthread_atfork(nullptr, nullptr,
+                       [] { current_.store(nullptr, std::memory_order_relaxed); });
+    });
+    if (reaper* existing = current_.load(std::memory_order_acquire)) return *existing;
+    // First use in this process. Two threads may race here: one reaper wins, the other is
+    // discarded before its thread starts.
+    auto made = std::unique_ptr<reaper>(new reaper);
+    reaper* expected = nullptr;
+    if (!current_.compare_exchange_strong(expected, made.get(), std::memory_order_acq_rel))
+      return *expected;
+    made->start();
+    return *made.release();  // deliberately never destroyed (see above)
   }
+
+  /// Only a reaper that lost the race in instance() is destroyed, before its thread started.
+  ~reaper() { ::close(wake_fd_); }
 
   /// Takes ownership of `pidfd`, whose child this thread will reap. Any thread.
   void adopt(int pidfd) noexcept {
@@ -81,6 +102,8 @@ class reaper {
   reaper() {
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) detail::fatal("weft: reaper: eventfd: {}", ::strerror(errno));
+  }
+  void start() {
     sigset_t all;
     sigset_t previous;
     ::sigfillset(&all);
@@ -121,6 +144,9 @@ class reaper {
         p.revents = 0;
     }
   }
+
+  // This process's reaper; cleared in a forked child (see above).
+  static inline std::atomic<reaper*> current_{nullptr};
 
   int wake_fd_ = -1;
   std::mutex mutex_;

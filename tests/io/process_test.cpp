@@ -284,6 +284,34 @@ TEST_CASE("destroying a process whose child still runs leaves no zombie", "[io][
   CHECK(error == ECHILD);  // not our (unreaped) child any more
 }
 
+TEST_CASE("a forked child reaps the children it drops with a reaper of its own", "[io][process]") {
+  // The parent's reaper exists (a dropped child needs it); its thread does not survive fork().
+  weft::run([]() -> task<void> {
+    weft::process dropped = weft::process::spawn({"sleep", "0.05"});
+    co_return;
+  }());
+  pid_t forked = ::fork();
+  REQUIRE(forked >= 0);
+  if (forked == 0) {
+    // In the child: no Catch macros (they belong to the parent's test run); report by exit code.
+    pid_t grandchild = 0;
+    try {
+      weft::run([](pid_t* out) -> task<void> {
+        weft::process proc = weft::process::spawn({"sleep", "0.1"});
+        *out = proc.pid();
+        co_return;  // dropped un-waited: this process's reaper must reap it
+      }(&grandchild));
+    } catch (...) {
+      ::_exit(2);
+    }
+    ::_exit(grandchild > 0 && reaped_within_5s(grandchild) ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(forked, &status, 0) == forked);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // 1: the grandchild was left a zombie
+}
+
 TEST_CASE("destroying a process whose child has exited reaps it at once", "[io][process]") {
   pid_t pid = 0;
   {
