@@ -16,6 +16,8 @@
 #include "../support/death_test.hpp"
 #include "../support/parties.hpp"
 
+#include "../support/hooked_awaiter.hpp"
+
 using namespace std::chrono_literals;
 using weft::task;
 using weft::test::party;
@@ -34,29 +36,7 @@ task<void> arrive_and_wait(weft::barrier* b) {
   co_await b->arrive_and_wait();
 }
 
-/// Wraps an awaiter to act, on this thread, at the two moments another thread could: `between`
-/// runs after await_ready() said no and before await_suspend(); `after` runs when await_suspend()
-/// returned without suspending, before await_resume().
-template <class Awaiter, class Between, class After>
-struct hooked {
-  Awaiter inner;
-  Between between;
-  After after;
-  bool await_ready() {
-    if (inner.await_ready()) return true;
-    between();
-    return false;
-  }
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> waiting) {
-    bool suspended = inner.await_suspend(waiting);
-    if (!suspended) after();
-    return suspended;
-  }
-  decltype(auto) await_resume() { return inner.await_resume(); }
-};
-template <class Awaiter, class Between, class After>
-hooked(Awaiter, Between, After) -> hooked<Awaiter, Between, After>;
+using weft::test::hooked;
 
 }  // namespace
 

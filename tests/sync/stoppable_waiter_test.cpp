@@ -18,32 +18,10 @@
 #include <memory>
 #include <stop_token>
 
+#include "../support/hooked_awaiter.hpp"
+
 using weft::task;
-
-namespace {
-
-template <class Awaiter, class Between, class After>
-struct hooked {
-  Awaiter inner;
-  Between between;
-  After after;
-  bool await_ready() {
-    if (inner.await_ready()) return true;
-    between();
-    return false;
-  }
-  template <class Promise>
-  bool await_suspend(std::coroutine_handle<Promise> waiting) {
-    bool suspended = inner.await_suspend(waiting);
-    if (!suspended) after();
-    return suspended;
-  }
-  decltype(auto) await_resume() { return inner.await_resume(); }
-};
-template <class A, class B, class C>
-hooked(A, B, C) -> hooked<A, B, C>;
-
-}  // namespace
+using weft::test::hooked;
 
 TEST_CASE("a lock taken without waiting stays taken when stop is requested right after",
           "[stoppable_waiter][mutex]") {
