@@ -13,9 +13,7 @@ jobs=$(nproc)
 # Sanitizer reports must fail the test that produced them, not scroll by.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-# die_after_fork=0: one process test forks a multi-threaded test process on purpose (the child
-# only runs a loop and spawns with posix_spawn, which is fork-safe), and TSan would end it.
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 
 for config in "${configs[@]}"; do
   case "$config" in
