@@ -7,6 +7,10 @@
 //                           asio::experimental::channel, the baseline the issue names).
 //   loop_pool_ping_pong     the same between a loop coroutine and a pool coroutine. Baseline:
 //                           condvar_ping_pong — two std::threads, std::mutex + condition_variable.
+//   idle_after_ping_pong_cpu  the loop and the pool (one worker) after a burst of 10,000 round
+//                           trips, both then idle for a second (the pool coroutine waiting in
+//                           recv, the loop in sleep_for): process CPU time over that second, % of
+//                           one core. The spinning that makes hand-offs fast must stop on its own.
 //   channel_throughput/P    P plain threads blocking_send into a channel of 1024, one thread
 //                           blocking_recv: values per second.
 //   mutex_uncontended       co_await m.lock(); m.unlock() with nobody else around. Baseline:
@@ -16,11 +20,13 @@
 #include <weft/channel.hpp>
 #include <weft/io_loop.hpp>
 #include <weft/mutex.hpp>
+#include <weft/sleep.hpp>
 #include <weft/sync_wait.hpp>
 #include <weft/task_scope.hpp>
 #include <weft/thread_pool.hpp>
 
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -28,6 +34,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -115,6 +122,42 @@ void loop_pool_ping_pong(benchmark::State& state) {
   }(&state, &pool));
 }
 BENCHMARK(loop_pool_ping_pong)->UseRealTime();
+
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+void idle_after_ping_pong_cpu(benchmark::State& state) {
+  weft::thread_pool::options options;
+  options.workers = 1;
+  weft::thread_pool pool{options};
+  weft::io_loop loop;
+  double percent = 0;
+  for (auto _ : state) {
+    loop.run([](weft::thread_pool* p, double* out) -> task<void> {
+      weft::channel<int> there{0};
+      weft::channel<int> back{0};
+      weft::task_scope scope{"pong"};
+      scope.spawn(p->spawn(pong(&there, &back)));
+      for (int i = 0; i < 10'000; ++i) {
+        co_await there.send(1);
+        benchmark::DoNotOptimize(co_await back.recv());
+      }
+      double before = cpu_seconds();
+      auto start = std::chrono::steady_clock::now();
+      co_await weft::sleep_for(std::chrono::seconds(1));
+      std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
+      *out = 100.0 * (cpu_seconds() - before) / wall.count();
+      there.close();
+      co_await scope.join();
+    }(&pool, &percent));
+  }
+  state.counters["cpu_percent_of_a_core"] = percent;
+}
+BENCHMARK(idle_after_ping_pong_cpu)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 void condvar_ping_pong(benchmark::State& state) {
   weft::bench::condvar_ping_pong(state);

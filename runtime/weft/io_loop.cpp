@@ -4,6 +4,7 @@
 #include <weft/detail/task_name.hpp>
 #include <weft/detail/uring_setup.hpp>
 #include <weft/log.hpp>
+#include <weft/waker.hpp>
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -12,9 +13,11 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace weft {
@@ -34,6 +37,25 @@ class loop_guard {
  private:
   io_loop* previous_;
 };
+
+/// Whether the slow-step check may time steps with CLOCK_MONOTONIC_COARSE: when the threshold is at
+/// least ten times that clock's resolution (one tick: 4 ms at HZ=250, so the default 100 ms
+/// qualifies). Every step is timed, and a coarse read (~8 ns, the vDSO's copy of the last tick)
+/// costs a third of steady_clock::now(); its error stays under a tenth of the threshold.
+bool coarse_clock_suffices(std::chrono::milliseconds threshold) noexcept {
+  static const std::chrono::nanoseconds resolution = [] {
+    timespec r{};
+    if (::clock_getres(CLOCK_MONOTONIC_COARSE, &r) != 0) return std::chrono::nanoseconds::max();
+    return std::chrono::seconds(r.tv_sec) + std::chrono::nanoseconds(r.tv_nsec);
+  }();
+  return resolution <= std::chrono::milliseconds(100) && threshold >= 10 * resolution;
+}
+
+std::chrono::nanoseconds coarse_now() noexcept {
+  timespec t{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+}
 
 __kernel_timespec to_timespec(std::chrono::nanoseconds d) {
   if (d < std::chrono::nanoseconds::zero()) d = std::chrono::nanoseconds::zero();
@@ -292,9 +314,16 @@ void io_loop::run_step(work_item* item) {
     return;
   }
   detail::begin_step(item->task_name);
-  auto start = clock::now();
-  item->run(item);
-  auto took = clock::now() - start;
+  std::chrono::nanoseconds took;
+  if (coarse_clock_suffices(options_.slow_step)) {
+    auto start = coarse_now();
+    item->run(item);
+    took = coarse_now() - start;
+  } else {
+    auto start = clock::now();
+    item->run(item);
+    took = clock::now() - start;
+  }
   if (took > options_.slow_step) {
     const char* task = detail::step_task_name();
     log_warning(
@@ -390,23 +419,43 @@ void io_loop::poll_completions() {
   reap_completions();
 }
 
+// The spin before sleeping (wake-up protocol of io_loop.hpp, before its step 1). Only after
+// cross-thread work arrived (spin_next_wait_): an idle loop goes to sleep at once. How long and how
+// it spins follows the spin policy of weft/waker.hpp: options.spin_before_sleep is the base window,
+// twice that when this thread's previous spin found work, with a sched_yield() every 20 µs of
+// fruitless spinning. While spinning it keeps reaping I/O completions, so that I/O does not wait
+// for the spin to end.
 bool io_loop::spin_for_inbox(std::optional<clock::time_point> deadline) {
-  spin_next_wait_ = false;
-  if (options_.spin_before_sleep.count() <= 0) return false;
+  if (!std::exchange(spin_next_wait_, false)) return false;
+  auto window = detail::spin_window(options_.spin_before_sleep);
+  if (window.count() <= 0) return false;
   auto start = clock::now();
-  auto until = start + options_.spin_before_sleep;
-  if (deadline && *deadline < until) until = *deadline;
+  auto until = start + window;
+  detail::spin_yielder yielder{start};
+  bool cut_short = false;
+  if (deadline && *deadline < until) {
+    until = *deadline;
+    cut_short = true;
+  }
   for (auto now = start; now < until; now = clock::now()) {
     for (int i = 0; i < 32; ++i) {
-      if (!inbox_.empty()) return true;
+      if (!inbox_.empty()) {
+        detail::spin_ended(true);
+        return true;
+      }
       __builtin_ia32_pause();
     }
+    yielder.due(now);
     if (operations_in_flight_ != 0 && now - start > std::chrono::microseconds(5)) {
       poll_completions();  // I/O must not wait for the spin to end
-      if (ready_count_ != 0) return true;
+      if (ready_count_ != 0) {
+        detail::spin_ended(true);
+        return true;
+      }
       start = now;
     }
   }
+  if (!cut_short) detail::spin_ended(false);
   return false;
 }
 
@@ -425,7 +474,7 @@ void io_loop::wait_for_completions(std::optional<clock::time_point> limit) {
     return;
   }
 
-  if (spin_next_wait_ && spin_for_inbox(deadline)) return;
+  if (spin_for_inbox(deadline)) return;
 
   // Step 1 of the wake-up protocol.
   wake_state_.store(sleeping, std::memory_order_seq_cst);

@@ -96,6 +96,8 @@ class io_loop final : public executor {
     /// it sleeps in the kernel: waking a sleeping thread costs tens of microseconds, and the next
     /// cross-thread hand-off (an offload's result, a channel value) often follows within a few.
     /// An idle loop does not spin: only a loop that just received cross-thread work does, once.
+    /// This is the base window of the spin policy in weft/waker.hpp (doubled after a spin that
+    /// found work, with a sched_yield() every 20 µs); zero never spins.
     std::chrono::microseconds spin_before_sleep{50};
     /// How long shutdown waits for detached tasks and operations to end after asking them to stop.
     std::chrono::milliseconds drain_limit = std::chrono::seconds(5);
@@ -257,20 +259,27 @@ class io_loop final : public executor {
   work_item* ready_tail_ = nullptr;
   std::size_t ready_count_ = 0;
 
-  detail::mpsc_inbox inbox_;
+  // The lines other threads touch are kept apart from the loop's own hot fields (and from each
+  // other): a producer's push would otherwise take the line the loop writes on every step, and
+  // the loop's spin reading the inbox would fight the producer's counter updates.
 
+  // Producers CAS it; the loop spins reading it and takes it whole.
+  alignas(64) detail::mpsc_inbox inbox_;
   // The wake-up state word (protocol above).
   //   running  — the loop thread is not blocked; producers write nothing. Stored by the loop.
   //   sleeping — the loop is blocked, or about to block, in io_uring_enter. Stored by the loop.
   //   woken    — a producer CASed sleeping → woken and writes (or wrote) the eventfd.
+  // Beside the inbox: a producer reads it right after its push, and the loop writes it only on
+  // its way to sleep and back.
   enum wake_state : std::uint8_t { running, sleeping, woken };
   std::atomic<std::uint8_t> wake_state_{running};
   // Threads inside enqueue() from outside the loop (between the inbox push and the wake-up).
-  // Incremented and decremented by those threads; the destructor waits for zero.
-  std::atomic<std::uint32_t> producers_{0};
+  // Incremented and decremented by those threads; the destructor waits for zero. Its own line:
+  // with one producer thread it stays in that thread's cache.
+  alignas(64) std::atomic<std::uint32_t> producers_{0};
 
   // The multishot poll on the eventfd that producers write to wake the loop.
-  detail::uring_completion wake_completion_;
+  alignas(64) detail::uring_completion wake_completion_;
   bool wake_armed_ = false;
   bool ring_enabled_ = false;
   std::thread::id owner_;  // the thread that drives the ring (set by the first run)

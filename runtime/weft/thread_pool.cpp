@@ -1,6 +1,7 @@
 #include <weft/thread_pool.hpp>
 
 #include <weft/log.hpp>
+#include <weft/waker.hpp>
 
 #include <pthread.h>
 #include <signal.h>
@@ -50,6 +51,11 @@ thread_pool::~thread_pool() {
   WEFT_CHECK(!on_own_worker(), "thread_pool '{}' destroyed by one of its own workers",
              options_.name);
   stop();
+  // Shutdown step 3: a producer still between its publishing and its last access to the pool
+  // touches this object: let it leave, then run what it may have pushed as the workers exited.
+  while (outside_producers_.load(std::memory_order_acquire) != 0)
+    std::this_thread::yield();
+  run_orphans();
 }
 
 thread_pool* thread_pool::current() noexcept {
@@ -73,6 +79,7 @@ void thread_pool::stop() {
   for (auto& w : workers_)
     w->thread.join();
   joined_ = true;
+  run_orphans();  // shutdown step 2: pushed just as the last worker decided to exit
 }
 
 bool thread_pool::submit_item(work_item* item) noexcept {
@@ -80,13 +87,18 @@ bool thread_pool::submit_item(work_item* item) noexcept {
     enqueue(item);  // from inside the pool: the worker's own deque, even while stopping
     return true;
   }
+  outside_producers_.fetch_add(1, std::memory_order_acquire);
+  bool accepted = false;
   {
     std::lock_guard lock{inject_mutex_};
-    if (!accepting_) return false;
-    push_injected_locked(item);
+    if (accepting_) {
+      push_injected_locked(item);
+      accepted = true;
+    }
   }
-  wake_one();
-  return true;
+  if (accepted) wake_one();
+  outside_producers_.fetch_sub(1, std::memory_order_release);
+  return accepted;
 }
 
 void thread_pool::enqueue(work_item* item) noexcept {
@@ -97,22 +109,26 @@ void thread_pool::enqueue(work_item* item) noexcept {
     wake_one();
     return;
   }
-  {
-    std::lock_guard lock{inject_mutex_};
-    if (finished_) {
-      // Resuming a pool coroutine after the workers are gone: nowhere else to run it.
-      log_error("thread_pool '{}': work arrived after the workers exited; running it inline",
-                options_.name);
-    } else {
-      push_injected_locked(item);
-      item = nullptr;
-    }
-  }
-  if (item != nullptr) {
+  // From outside: the lock-free inbox. Once pushed, the item may run and let the pool be
+  // destroyed before we are done here: the destructor waits for outside_producers_ to drop.
+  outside_producers_.fetch_add(1, std::memory_order_acquire);
+  inbox_.push(item);  // step 3 of the parking protocol: publish (seq_cst), then wake
+  if (exit_.load(std::memory_order_seq_cst))
+    run_orphans();  // shutdown step 2: no worker is left to take it
+  else
+    wake_one();
+  outside_producers_.fetch_sub(1, std::memory_order_release);
+}
+
+void thread_pool::run_orphans() noexcept {
+  for (work_item* item = inbox_.take_all(); item != nullptr;) {
+    work_item* next = item->next;  // read before running: the item may be gone right after
+    // Resuming a pool coroutine after the workers are gone: nowhere else to run it.
+    log_error("thread_pool '{}': work arrived after the workers exited; running it inline",
+              options_.name);
     detail::run_item(item);
-    return;
+    item = next;
   }
-  wake_one();
 }
 
 void thread_pool::push_injected_locked(work_item* item) noexcept {
@@ -176,15 +192,54 @@ work_item* thread_pool::steal_from_others(worker& self) {
   return nullptr;
 }
 
+work_item* thread_pool::take_inbox(worker& self, bool& queued_more) {
+  queued_more = false;
+  work_item* first = inbox_.take_all();
+  if (first == nullptr || first->next == nullptr) return first;
+  // Several arrived: run the oldest now; the rest go onto our deque, oldest at the bottom (popped
+  // next), where idle workers can steal them (the caller then wakes one: wake_more()).
+  queued_more = true;
+  work_item* newest_first = nullptr;
+  for (work_item* item = first->next; item != nullptr;) {
+    work_item* next = item->next;
+    item->next = newest_first;
+    newest_first = item;
+    item = next;
+  }
+  for (work_item* item = newest_first; item != nullptr;) {
+    work_item* next = item->next;
+    self.deque.push(item);
+    item = next;
+  }
+  return first;
+}
+
+void thread_pool::wake_more() noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // parking protocol step 3: published
+  wake_one();
+}
+
+work_item* thread_pool::take_from_outside(worker& self, bool injected_first) {
+  if (injected_first)
+    if (work_item* item = take_injected()) return item;
+  bool queued_more = false;
+  if (work_item* item = take_inbox(self, queued_more)) {
+    if (queued_more) wake_more();
+    return item;
+  }
+  return injected_first ? nullptr : take_injected();
+}
+
 work_item* thread_pool::find_work(worker& self, std::uint64_t& ticks) {
   if (++ticks % inject_check_interval == 0)
-    if (work_item* item = take_injected()) return item;
+    if (work_item* item = take_from_outside(self, true)) return item;
   if (work_item* item = self.deque.pop()) return item;
-  if (work_item* item = take_injected()) return item;
+  if (work_item* item = take_from_outside(self, false)) return item;
   return steal_from_others(self);
 }
 
 bool thread_pool::has_work_anywhere() const noexcept {
+  if (!inbox_.empty()) return true;
   if (injected_.load(std::memory_order_seq_cst) != 0) return true;
   for (const auto& w : workers_)
     if (w->deque.size_estimate() != 0) return true;
@@ -192,8 +247,9 @@ bool thread_pool::has_work_anywhere() const noexcept {
 }
 
 void thread_pool::wake_one() noexcept {
-  if (searching_.load(std::memory_order_seq_cst) != 0) return;  // a searcher will find it
+  // parked_ first: it rarely changes, so this load hits in the cache while hand-offs are busy.
   if (parked_.load(std::memory_order_seq_cst) == 0) return;
+  if (searching_.load(std::memory_order_seq_cst) != 0) return;  // a searcher will find it
   for (auto& w : workers_) {
     std::uint32_t expected = parked;
     if (w->state.compare_exchange_strong(expected, notified, std::memory_order_seq_cst)) {
@@ -211,19 +267,37 @@ void thread_pool::wake_all() noexcept {
   }
 }
 
-bool thread_pool::park(worker& self) {
-  // Step 1: search for a while.
+bool thread_pool::park(worker& self, work_item*& found) {
+  // Step 1: search for a while (how long: the spin policy in weft/waker.hpp).
   searching_.fetch_add(1, std::memory_order_seq_cst);
-  auto until = std::chrono::steady_clock::now() + options_.spin_before_park;
+  auto now = std::chrono::steady_clock::now();
+  auto until = now + detail::spin_window(options_.spin_before_park);
+  detail::spin_yielder yielder{now};
   do {
     for (int i = 0; i < 16; ++i) {
+      // The common hand-off (a pool coroutine woken from outside): take it at once, rather than
+      // after another round of find_work.
+      if (!inbox_.empty()) {
+        bool queued_more = false;
+        found = take_inbox(self, queued_more);
+        if (found != nullptr) {
+          searching_.fetch_sub(1, std::memory_order_seq_cst);
+          detail::spin_ended(true);
+          if (queued_more) wake_more();
+          return true;
+        }
+      }
       if (has_work_anywhere()) {
         searching_.fetch_sub(1, std::memory_order_seq_cst);
+        detail::spin_ended(true);
         return true;
       }
       __builtin_ia32_pause();
     }
-  } while (std::chrono::steady_clock::now() < until);
+    now = std::chrono::steady_clock::now();
+    yielder.due(now);
+  } while (now < until);
+  detail::spin_ended(false);
 
   // Step 2: announce, then look once more.
   self.state.store(parked, std::memory_order_seq_cst);
@@ -239,11 +313,10 @@ bool thread_pool::park(worker& self) {
   }
   if (stopping_.load(std::memory_order_seq_cst) && now_parked == workers_.size()) {
     // Every worker is idle and nothing is queued: shutdown is complete.
+    // (An inbox push that this check misses is seen by its producer, which then reads exit_,
+    // or else run by stop() after the join: shutdown step 2.)
     std::lock_guard lock{inject_mutex_};
-    if (inject_head_ == nullptr) {
-      finished_ = true;
-      exit_.store(true, std::memory_order_seq_cst);
-    }
+    if (inject_head_ == nullptr && inbox_.empty()) exit_.store(true, std::memory_order_seq_cst);
   }
   if (exit_.load(std::memory_order_seq_cst)) {
     unpark();
@@ -267,7 +340,9 @@ void thread_pool::worker_main(worker& self) {
       detail::run_item(item);
       continue;
     }
-    if (!park(self)) break;
+    work_item* found = nullptr;
+    if (!park(self, found)) break;
+    if (found != nullptr) detail::run_item(found);
   }
   this_thread_pool = nullptr;
   this_thread_worker = nullptr;

@@ -5,31 +5,50 @@
 // signals blocked), each owning a work-stealing deque (detail/work_stealing_deque.hpp). Work a
 // worker creates (spawned tasks, resumed pool coroutines) goes to the bottom of its own deque, and
 // it runs the newest first (that bottom is the LIFO slot: a task that just forked is continued at
-// once). Work from outside the pool goes to a shared injection queue (mutex + intrusive FIFO),
-// where an offload that has not started can still be found and removed when it is cancelled. Idle
-// workers look in their deque, then the injection queue (also every 61 local items, so outside work
-// cannot starve), then steal from the other workers, starting at a random one.
+// once). Work from outside the pool arrives two ways:
+//   * new work (submit, offload, spawn, schedule: submit_item) goes to a shared injection queue
+//     (mutex + intrusive FIFO), where an offload that has not started can still be found and
+//     removed when it is cancelled;
+//   * a pool coroutine resumed by another thread (a channel value from the loop, an event set by a
+//     plain thread: enqueue) goes to a lock-free inbox (detail/mpsc_inbox.hpp) — one CAS for the
+//     waker, one exchange for the worker, no lock whose cache line both must own in turn. A worker
+//     takes the inbox whole: it runs the oldest item and pushes the rest onto its deque, where the
+//     other workers can steal them.
+// Idle workers look in their deque, then the inbox and the injection queue (also every 61 local
+// items, injection queue first, so outside work cannot starve), then steal from the other workers,
+// starting at a random one.
 //
 // Parking protocol (no lost wake-up, no thundering herd):
-//   1. An idle worker spins (searching) for options.spin_before_park, looking for work, so
-//   hand-offs
-//      that follow each other closely never pay the ~25 µs of waking a halted core.
+//   1. A worker that runs out of work spins (searching), looking for work, so hand-offs that
+//      follow each other closely (a ping-pong over channels, an offload per request) never pay the
+//      tens of microseconds of waking a parked thread. It spins for options.spin_before_park, or
+//      twice that when its last spin found work, yielding its CPU now and then (the spin policy,
+//      weft/waker.hpp). Only a worker that just ran out of work (or was just woken) spins, once:
+//      an idle pool does not. A searcher that sees the inbox non-empty takes it at once.
 //   2. To park, it stores `parked` in its state word, increments parked_ and then decrements
 //      searching_ (all seq_cst), and looks for work once more before it futex-waits on the word.
-//   3. A producer publishes its item (seq_cst), then wakes exactly one parked worker (CAS
-//      parked → notified, then notify) — and only if no worker is searching: a searcher will find
-//      it.
+//   3. A producer publishes its item (seq_cst: the inbox CAS, the injection count, or the deque
+//      push plus a fence), then wakes exactly one parked worker (CAS parked → notified, then
+//      notify) — and only if no worker is searching: a searcher will find it.
 //   Either the producer sees the parked worker, or the worker's last look (step 2) sees the item.
 //
 // Shutdown (stop() or the destructor): queued work runs. stop() stops accepting new work from
 // outside (submit/offload/spawn/schedule then throw weft::pool_stopped), wakes every worker, and
-// the workers keep running until every deque and the injection queue are empty and all of them are
-// idle — work spawned by running work still runs. Then they exit and stop() joins them; called from
-// a worker itself, stop() only requests it (no self-join) and the destructor joins.
+// the workers keep running until every deque, the injection queue and the inbox are empty and all
+// of them are idle — work spawned by running work still runs. Then:
+//   1. The last worker to park sees everything empty and sets exit_ (under inject_mutex_); every
+//      worker leaves its loop and stop() joins them. Called from a worker itself, stop() only
+//      requests it (no self-join) and the destructor joins.
+//   2. A pool coroutine resumed from outside after that (enqueue sees exit_ after its push) has no
+//      worker left to run it: the enqueuing thread runs it inline and logs an error. An item
+//      pushed just as the last worker decided to exit is run the same way by the joining thread.
+//   3. The destructor waits until no other thread is inside enqueue() or submit_item() (they
+//      touch the pool after publishing an item that may already have run), then frees the pool.
 #pragma once
 
 #include <weft/cancellation.hpp>
 #include <weft/detail/fatal.hpp>
+#include <weft/detail/mpsc_inbox.hpp>
 #include <weft/detail/outcome.hpp>
 #include <weft/detail/work_stealing_deque.hpp>
 #include <weft/executor.hpp>
@@ -64,7 +83,8 @@ class thread_pool final : public executor {
   struct options {
     /// Worker threads; 0 means std::thread::hardware_concurrency().
     std::size_t workers = 0;
-    /// How long an idle worker keeps looking for work before it parks (see the protocol above).
+    /// How long a worker that ran out of work keeps looking for more before it parks: the base
+    /// window of the spin policy (weft/waker.hpp; see the protocol above). Zero parks at once.
     std::chrono::microseconds spin_before_park{50};
     /// Worker thread names are "<name>-<index>".
     std::string name = "pool";
@@ -209,11 +229,17 @@ class thread_pool final : public executor {
 
   void worker_main(worker& self);
   work_item* find_work(worker& self, std::uint64_t& ticks);
+  work_item* take_from_outside(worker& self, bool injected_first);
+  work_item* take_inbox(worker& self, bool& queued_more);
+  void wake_more() noexcept;
   work_item* take_injected() noexcept;
+  void run_orphans() noexcept;
   void push_injected_locked(work_item* item) noexcept;
   work_item* steal_from_others(worker& self);
   bool has_work_anywhere() const noexcept;
-  bool park(worker& self);
+  /// Steps 1 and 2 of the parking protocol. False when the worker must exit; `found` is work it
+  /// took from the inbox while searching (to run next), else nullptr.
+  bool park(worker& self, work_item*& found);
   void wake_one() noexcept;
   void wake_all() noexcept;
   [[nodiscard]] bool on_own_worker() const noexcept;
@@ -227,12 +253,29 @@ class thread_pool final : public executor {
   work_item* inject_tail_ = nullptr;
   std::atomic<std::size_t> injected_{0};
   bool accepting_ = true;  // under inject_mutex_: false once stop() began
-  bool finished_ = false;  // under inject_mutex_: every worker has exited or is exiting
 
-  std::atomic<std::size_t> searching_{0};  // workers spinning for work (step 1)
-  std::atomic<std::size_t> parked_{0};     // workers in step 2 or asleep
+  // Pool coroutines resumed from outside the pool (enqueue from a thread that is not a worker).
+  // A cache line of its own: wakers CAS it, searching workers spin reading it.
+  alignas(64) detail::mpsc_inbox inbox_;
+
+  // Read by every producer (wake_one, enqueue), written only when a worker parks or unparks and
+  // at shutdown: in the steady state of busy hand-offs the line stays in every core's cache.
+  alignas(64) std::atomic<std::size_t> parked_{0};  // workers in step 2 or asleep
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> exit_{false};  // workers leave their loop once they see it
+  // Workers leave their loop once they see it. Set once, by the last worker to park after
+  // stop(), under inject_mutex_; a producer that sees it after publishing runs its item itself.
+  std::atomic<bool> exit_{false};
+
+  // Workers spinning for work (step 1). Written by every worker as it starts and stops searching;
+  // producers read it only when some worker is parked (wake_one checks parked_ first), so a worker
+  // that searches and finds work without anyone parking keeps this line to itself.
+  alignas(64) std::atomic<std::size_t> searching_{0};
+
+  // Threads inside enqueue() or submit_item() from outside the pool, between their publishing an
+  // item and their last access to the pool; the destructor waits for zero (shutdown step 3).
+  // Its own line: only those threads write it.
+  alignas(64) std::atomic<std::uint32_t> outside_producers_{0};
+
   std::mutex join_mutex_;
   bool joined_ = false;
 };

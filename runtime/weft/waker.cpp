@@ -1,6 +1,7 @@
 #include <weft/waker.hpp>
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -16,7 +17,28 @@ long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t value,
                    0);
 }
 
+// The spin policy's state (waker.hpp), per thread: whether this thread's last spin found work.
+thread_local bool last_spin_found_work = false;
+
 }  // namespace
+
+namespace detail {
+
+std::chrono::nanoseconds spin_window(std::chrono::nanoseconds base) noexcept {
+  return last_spin_found_work ? base * long_spin_factor : base;
+}
+
+void spin_ended(bool found_work) noexcept {
+  last_spin_found_work = found_work;
+}
+
+void spin_yielder::due(std::chrono::steady_clock::time_point now) noexcept {
+  if (now < next_) return;
+  ::sched_yield();
+  next_ = now + spin_yield_interval;
+}
+
+}  // namespace detail
 
 void waiter::wake() noexcept {
   if (!is_thread_) {
