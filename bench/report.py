@@ -4,7 +4,9 @@ ratio of each benchmark's median to a baseline's median from the same run.
 
 usage: report.py RESULTS.json BASELINE [BASELINE ...]
 A BASELINE is either a name, or PREFIX:BASELINE_PREFIX pairing the benchmarks whose names start with
-PREFIX with the baseline of the same name after that prefix (e.g. loop_ping_pong:asio_ping_pong).
+PREFIX with the baseline of the same name after that prefix
+(e.g. loop_ping_pong:asio_channel_ping_pong).
+Several pairs may share a PREFIX: the benchmark then gets a ratio to each of their baselines.
 A benchmark without a pair is compared with the first plain baseline whose name shares its argument
 suffix (e.g. "/1000"), else with the first plain baseline.
 """
@@ -26,12 +28,15 @@ def main() -> None:
     def median(name: str) -> float:
         return statistics.median(r["real_time"] for r in runs[name])
 
-    def baseline_for(name: str) -> str | None:
+    def baseline_for(name: str) -> str | list[str] | None:
+        paired = []
         for prefix, base_prefix in pairs:
             if name.startswith(prefix) and base_prefix + name[len(prefix):] in runs:
-                return base_prefix + name[len(prefix):]
-            if name.startswith(base_prefix):
+                paired.append(base_prefix + name[len(prefix):])
+            elif name.startswith(base_prefix) and not paired:
                 return name
+        if paired:
+            return paired
         suffix = name[name.find("/"):] if "/" in name else ""
         for base in baselines:
             if base + suffix in runs:
@@ -48,7 +53,8 @@ def main() -> None:
         elif base == name:
             ratio = "(baseline)"
         else:
-            ratio = f"{median(name) / median(base):6.2f}x {base}"
+            ratio = ", ".join(f"{median(name) / median(b):6.2f}x {b}"
+                              for b in ([base] if isinstance(base, str) else base))
         skip = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads",
                 "iterations", "real_time", "cpu_time", "time_unit", "family_index",
                 "per_family_instance_index", "aggregate_name", "aggregate_unit", "label"}

@@ -1,12 +1,16 @@
 // bench/sync_bench.cpp — the primitives between loop, pool and threads.
 //
 //   loop_ping_pong          two coroutines on one loop bouncing a token over two rendezvous
-//                           channels (one iteration = a round trip). Baseline: asio_ping_pong —
-//                           two Asio coroutines on one io_context waking each other by cancelling
-//                           a steady_timer (Debian's Boost 1.74 predates
-//                           asio::experimental::channel, the baseline the issue names).
-//   loop_pool_ping_pong     the same between a loop coroutine and a pool coroutine. Baseline:
-//                           condvar_ping_pong — two std::threads, std::mutex + condition_variable.
+//                           channels (one iteration = a round trip). Baseline:
+//                           asio_channel_ping_pong — two Asio C++20 coroutines on one io_context
+//                           over two rendezvous asio::experimental::channel (Boost >= 1.81;
+//                           Debian 12: libboost1.81-dev).
+//   loop_pool_ping_pong     the same between a loop coroutine and a pool coroutine (one worker).
+//                           Baselines: condvar_ping_pong — two std::threads, std::mutex +
+//                           condition_variable; asio_concurrent_channel_ping_pong — an Asio
+//                           coroutine on an io_context run by the benchmark thread and one on a
+//                           one-thread asio::thread_pool, over two rendezvous
+//                           asio::experimental::concurrent_channel.
 //   idle_after_ping_pong_cpu  the loop and the pool (one worker) after a burst of 10,000 round
 //                           trips, both then idle for a second (the pool coroutine waiting in
 //                           recv, the loop in sleep_for): process CPU time over that second, % of
@@ -28,13 +32,15 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -68,40 +74,53 @@ void loop_ping_pong(benchmark::State& state) {
 }
 BENCHMARK(loop_ping_pong);
 
-void asio_ping_pong(benchmark::State& state) {
-  using boost::asio::steady_timer;
-  boost::asio::io_context context{1};
-  steady_timer ping_wakeup{context, steady_timer::time_point::max()};
-  steady_timer pong_wakeup{context, steady_timer::time_point::max()};
-  bool done = false;
-  boost::asio::co_spawn(
-      context,
-      [&]() -> boost::asio::awaitable<void> {
-        boost::system::error_code ignored;
-        while (true) {
-          co_await pong_wakeup.async_wait(
-              boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
-          if (done) co_return;
-          ping_wakeup.cancel_one();
-        }
-      },
-      boost::asio::detached);
-  boost::asio::co_spawn(
-      context,
-      [&]() -> boost::asio::awaitable<void> {
-        boost::system::error_code ignored;
-        for (auto _ : state) {
-          pong_wakeup.cancel_one();
-          co_await ping_wakeup.async_wait(
-              boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
-        }
-        done = true;
-        pong_wakeup.cancel_one();
-      },
-      boost::asio::detached);
+// The Asio baselines: the same ping-pong over asio::experimental::channel (one thread) and
+// concurrent_channel (between threads), both rendezvous (capacity 0), on C++20 awaitables.
+namespace asio = boost::asio;
+using asio_channel = asio::experimental::channel<void(boost::system::error_code, int)>;
+using asio_concurrent_channel =
+    asio::experimental::concurrent_channel<void(boost::system::error_code, int)>;
+
+// Sends back every value received until `in` is closed, then closes `out`.
+template <typename Channel>
+asio::awaitable<void> asio_pong(Channel& in, Channel& out) {
+  while (true) {
+    boost::system::error_code ec;
+    int v = co_await in.async_receive(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;  // experimental::error::channel_closed
+    co_await out.async_send(boost::system::error_code{}, v, asio::use_awaitable);
+  }
+  out.close();
+}
+
+// One iteration of `state` = one round trip. Then closes `there` and waits until the pong
+// coroutine has seen it (it closes `back`), so nothing is left waiting on either channel.
+template <typename Channel>
+asio::awaitable<void> asio_ping(benchmark::State& state, Channel& there, Channel& back) {
+  for (auto _ : state) {
+    co_await there.async_send(boost::system::error_code{}, 1, asio::use_awaitable);
+    benchmark::DoNotOptimize(co_await back.async_receive(asio::use_awaitable));
+  }
+  there.close();
+  boost::system::error_code closed;
+  co_await back.async_receive(asio::redirect_error(asio::use_awaitable, closed));
+}
+
+// co_spawn completion: an exception escaping a coroutine leaves io_context::run() (or, on a
+// thread_pool thread, terminates) instead of being swallowed as with `detached`.
+void rethrow(std::exception_ptr e) {
+  if (e) std::rethrow_exception(e);
+}
+
+void asio_channel_ping_pong(benchmark::State& state) {
+  asio::io_context context{1};
+  asio_channel there{context, 0};
+  asio_channel back{context, 0};
+  asio::co_spawn(context, asio_pong(there, back), rethrow);
+  asio::co_spawn(context, asio_ping(state, there, back), rethrow);
   context.run();
 }
-BENCHMARK(asio_ping_pong);
+BENCHMARK(asio_channel_ping_pong);
 
 void loop_pool_ping_pong(benchmark::State& state) {
   weft::thread_pool::options options;
@@ -122,6 +141,20 @@ void loop_pool_ping_pong(benchmark::State& state) {
   }(&state, &pool));
 }
 BENCHMARK(loop_pool_ping_pong)->UseRealTime();
+
+// The pong coroutine on a one-thread asio::thread_pool, the ping coroutine on an io_context run by
+// the benchmark thread (like the loop and the one-worker pool above).
+void asio_concurrent_channel_ping_pong(benchmark::State& state) {
+  asio::thread_pool pool{1};
+  asio::io_context context{1};
+  asio_concurrent_channel there{pool, 0};
+  asio_concurrent_channel back{pool, 0};
+  asio::co_spawn(pool, asio_pong(there, back), rethrow);
+  asio::co_spawn(context, asio_ping(state, there, back), rethrow);
+  context.run();  // returns once ping has seen `back` closed, i.e. pong has finished its loop
+  pool.join();
+}
+BENCHMARK(asio_concurrent_channel_ping_pong)->UseRealTime();
 
 double cpu_seconds() {
   rusage usage{};

@@ -14,7 +14,7 @@ declare -A baselines=(
   [task_bench]="std_function_call"
   [loop_bench]="asio_timers condvar_round_trip"
   [pool_bench]="tbb_fib condvar_pool_round_trip tbb_tiny_tasks"
-  [sync_bench]="loop_ping_pong:asio_ping_pong loop_pool_ping_pong:condvar_ping_pong mutex_uncontended:std_mutex_uncontended"
+  [sync_bench]="loop_ping_pong:asio_channel_ping_pong loop_pool_ping_pong:condvar_ping_pong loop_pool_ping_pong:asio_concurrent_channel_ping_pong mutex_uncontended:std_mutex_uncontended"
   [file_bench]="pread_loop"
   [process_bench]="posix_spawn_waitpid"
 )

@@ -7,7 +7,8 @@ packages=(
   clang libclang-rt-14-dev         # the sanitizer builds (ASan+UBSan, TSan)
   liburing-dev libfmt-dev catch2   # the library and its tests
   libbenchmark-dev                 # bench/ (Google Benchmark)
-  libboost-dev libtbb-dev          # bench/ baselines (Boost.Asio, oneTBB)
+  libboost1.81-dev libtbb-dev      # bench/ baselines (Boost.Asio, oneTBB); Boost >= 1.81 for
+                                   # asio::experimental::channel (replaces libboost-dev 1.74)
 )
 if [ "${1:-}" = "--list" ]; then
   echo "${packages[@]}"
