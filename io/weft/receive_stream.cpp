@@ -4,6 +4,8 @@
 #include <weft/detail/fatal.hpp>
 #include <weft/io_error.hpp>
 
+#include <sys/socket.h>
+
 #include <cerrno>
 
 namespace weft {
@@ -12,7 +14,7 @@ namespace detail {
 class receive_source final : public multishot_source, public buffer_ring_client {
  public:
   receive_source(int fd, buffer_ring_state& ring, std::size_t pause_at)
-      : multishot_source(ring.loop(), pause_at), fd_(fd), ring_(ring) {
+      : multishot_source(ring.loop(), pause_at), fd_(fd), ring_(ring), reports_inq_(is_tcp(fd)) {
     ring_.add_ref();
   }
 
@@ -55,9 +57,32 @@ class receive_source final : public multishot_source, public buffer_ring_client 
     return true;
   }
   void buffers_available() noexcept override { rearm_later(); }
+  bool burst_continues(const multishot_record& record) noexcept override {
+    // The kernel retries at once while the socket is known to hold more, or when the protocol
+    // does not say (it reports nothing for msg_inq): the latter never sets the flag, so until a
+    // delivery has shown that this socket reports it, every delivery counts.
+    if ((record.flags & IORING_CQE_F_SOCK_NONEMPTY) != 0) {
+      reports_inq_ = true;
+      return true;
+    }
+    return !reports_inq_;
+  }
+
+  static bool is_tcp(int fd) noexcept {
+    int domain = 0;
+    int type = 0;
+    socklen_t length = sizeof domain;
+    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0) return false;
+    length = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0) return false;
+    return (domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM;
+  }
 
   int fd_;
   buffer_ring_state& ring_;
+  // The socket's deliveries say whether more is queued (TCP and Unix stream sockets do): known
+  // for TCP from the start, learnt from the first IORING_CQE_F_SOCK_NONEMPTY otherwise.
+  bool reports_inq_;
 };
 
 }  // namespace detail

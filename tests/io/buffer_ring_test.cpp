@@ -17,6 +17,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../support/fd_count.hpp"
@@ -44,6 +45,18 @@ std::string numbered_payload(std::size_t size) {
   for (std::size_t i = 0; i < size; ++i)
     payload[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
   return payload;
+}
+
+enum class pair_kind { unix_stream, tcp };
+
+// A connected pair of stream sockets, reader first: a Unix socketpair or a TCP loopback
+// connection (the kernel tells a TCP receiver from the start whether more is queued).
+task<std::pair<weft::stream_socket, weft::stream_socket>> connected_pair(pair_kind kind) {
+  if (kind == pair_kind::unix_stream) co_return weft::stream_socket_pair();
+  weft::listener server = weft::listener::bind(weft::socket_address::loopback());
+  weft::stream_socket writer = co_await weft::connect(server.local_address());
+  weft::stream_socket reader = co_await server.accept();
+  co_return std::pair{std::move(reader), std::move(writer)};
 }
 
 // Yields until `ready()` or about a second has passed (a cancel's CQE is a matter of microseconds).
@@ -216,20 +229,79 @@ TEST_CASE("a receive whose consumer stops reading pauses and loses nothing", "[i
 }
 
 TEST_CASE("end of stream behind more than 32 waiting chunks is still seen", "[io][buffer_ring]") {
-  // The kernel requeues a multishot receive after 32 completions in a row; a requeued receive
-  // that drains the socket missed the pending end of stream here (Linux 6.18), and a consumer
-  // waited forever. receive_stream renews its arming before that can strand it.
-  std::string received = weft::run([]() -> task<std::string> {
-    auto [reader, writer] = weft::stream_socket_pair();
+  // Armed on a socket already holding more than 32 buffers' worth and the end of stream, the
+  // kernel's first burst stops after 32 retries and the end of stream never came here (Linux
+  // 6.18): a consumer waited forever. receive_stream renews such an arming before that.
+  pair_kind kind = GENERATE(pair_kind::unix_stream, pair_kind::tcp);
+  std::string received = weft::run([](pair_kind k) -> task<std::string> {
+    auto [reader, writer] = co_await connected_pair(k);
     for (int i = 0; i < 41; ++i)
       co_await writer.send_all(fmt::format("{:04}", i));
     writer.shutdown(weft::shutdown_direction::send);
     weft::buffer_ring buffers{{.count = 64, .buffer_size = 4}};
     weft::receive_stream incoming{reader, buffers, {.pause_at = 64}};
     co_return co_await receive_all(incoming);
-  }());
+  }(kind));
   CHECK(received.size() == 41 * 4);
   CHECK(received.substr(received.size() - 4) == "0040");
+}
+
+TEST_CASE("end of stream after more than 32 deliveries that each drained the socket is seen",
+          "[io][buffer_ring]") {
+  // Such an arming is not renewed (its first burst ended with the first delivery): the kernel's
+  // own requeues of readiness-driven deliveries must then keep the end of stream.
+  pair_kind kind = GENERATE(pair_kind::unix_stream, pair_kind::tcp);
+  std::string received = weft::run([](pair_kind k) -> task<std::string> {
+    auto [reader, writer] = co_await connected_pair(k);
+    weft::buffer_ring buffers{{.count = 8, .buffer_size = 4}};
+    weft::receive_stream incoming{reader, buffers};
+    std::string got;
+    for (int i = 0; i < 40; ++i) {
+      co_await writer.send_all(fmt::format("{:04}", i));
+      std::optional<weft::provided_buffer> chunk = co_await incoming.next();
+      if (!chunk) co_return got + " (early end)";
+      got += text_of(*chunk);
+    }
+    writer.shutdown(weft::shutdown_direction::send);
+    co_return got + co_await receive_all(incoming);
+  }(kind));
+  CHECK(received.size() == 40 * 4);
+  CHECK(received.substr(received.size() - 4) == "0039");
+}
+
+TEST_CASE("end of stream sent with the last of many bursts of queued chunks is seen",
+          "[io][buffer_ring]") {
+  // More than 32 deliveries that found more queued, but in bursts after the arming's first
+  // delivery: the kernel requeues the receive along the way, with the end of stream pending at
+  // the last burst.
+  pair_kind kind = GENERATE(pair_kind::unix_stream, pair_kind::tcp);
+  std::string received = weft::run([](pair_kind k) -> task<std::string> {
+    auto [reader, writer] = co_await connected_pair(k);
+    weft::buffer_ring buffers{{.count = 16, .buffer_size = 4}};
+    weft::receive_stream incoming{reader, buffers, {.pause_at = 16}};
+    co_await writer.send_all("0000");
+    std::optional<weft::provided_buffer> first = co_await incoming.next();
+    std::string got = first ? text_of(*first) : "(early end)";
+    first.reset();
+    int next_number = 1;
+    for (int burst = 0; burst < 20; ++burst) {
+      // Separate sends, so that each lands as a chunk of its own.
+      for (int i = 0; i < 3; ++i)
+        co_await writer.send_all(fmt::format("{:04}", next_number++));
+      if (burst == 19) {
+        writer.shutdown(weft::shutdown_direction::send);
+        break;
+      }
+      for (int i = 0; i < 3; ++i) {
+        std::optional<weft::provided_buffer> chunk = co_await incoming.next();
+        if (!chunk) co_return got + " (early end)";
+        got += text_of(*chunk);
+      }
+    }
+    co_return got + co_await receive_all(incoming);
+  }(kind));
+  CHECK(received.size() == 61 * 4);
+  CHECK(received.substr(received.size() - 4) == "0060");
 }
 
 TEST_CASE("a reset connection ends a multishot receive with an error naming the peer",

@@ -34,7 +34,8 @@ void multishot_source::arm_now() {
   io_uring_sqe_set_data(sqe, static_cast<uring_completion*>(this));
   loop_.operation_started();
   armed_ = true;
-  deliveries_ = 0;
+  burst_ = 0;
+  burst_over_ = false;
 }
 
 void multishot_source::request_cancel() noexcept {
@@ -74,13 +75,18 @@ void multishot_source::handle_cqe(int result, std::uint32_t flags) noexcept {
     return;
   }
   push(record);
-  ++deliveries_;
+  if (!burst_over_) {
+    if (burst_continues(record))
+      ++burst_;
+    else
+      burst_over_ = true;
+  }
   bool paused = count_ >= pause_at_;
   if (next_awaiter* waiter = std::exchange(waiting_, nullptr)) {
     waiter->deliver();
     paused = false;
   }
-  if (armed_ && !cancel_requested_ && (paused || deliveries_ >= renew_after)) {
+  if (armed_ && !cancel_requested_ && (paused || renewal_due())) {
     cancel_wanted_ = true;
     schedule_deferred();
   }
@@ -106,7 +112,7 @@ void multishot_source::run_deferred(work_item* item) noexcept {
     if (std::exchange(self->rearm_wanted_, false) && self->count_ < self->pause_at_)
       self->ensure_armed();
     if (std::exchange(self->cancel_wanted_, false) && self->armed_ && !self->cancel_requested_ &&
-        (self->count_ >= self->pause_at_ || self->deliveries_ >= renew_after))
+        (self->count_ >= self->pause_at_ || self->renewal_due()))
       self->request_cancel();
   }
   self->delete_if_done();

@@ -19,10 +19,17 @@
 //     request; records still arriving are kept); the next next() that finds the queue empty arms
 //     it again, and the kernel's own buffering (the socket, the listen backlog) holds what comes
 //     meanwhile;
-//   * renewal: an arming that has delivered `renew_after` (32) completions is cancelled and armed
-//     afresh. The kernel (seen on 6.18) requeues a multishot receive after 32 completions in a
-//     row, and a requeued receive that drains the socket can miss an end of stream that was
-//     already pending: no CQE would ever come. A fresh arming checks the socket's state at once;
+//   * renewal: an arming whose first burst reaches `renew_after` (32) deliveries is cancelled
+//     and armed afresh. Seen on Linux 6.18 with a Unix stream socket: a multishot receive armed
+//     on a socket that already holds more than 32 buffers' worth of data and the end of stream
+//     delivers the data in one burst from the submission itself, past the kernel's 32-retry
+//     limit, and then never the end of stream (no CQE would ever come). Deliveries that socket
+//     readiness drives later are requeued correctly past that limit (checked with a
+//     plain-liburing repro and by the tests). The subclass says which deliveries may still
+//     belong to the first burst (burst_continues(): a receive's CQE flagged
+//     IORING_CQE_F_SOCK_NONEMPTY, i.e. more was queued); the first one that does not ends the
+//     watch for this arming, so a connection that drains its socket on every delivery (an HTTP
+//     client waiting for each answer) is never renewed;
 //   * a final CQE the subclass calls "starved" (a receive whose buffer ring ran dry) parks the
 //     source until the subclass calls rearm_later();
 //   * SQEs are only ever prepared from consumer calls or from the source's own work item — never
@@ -135,6 +142,12 @@ class multishot_source : private uring_completion, private work_item {
   virtual bool carries_resource(const multishot_record& record) const noexcept {
     return record.result > 0;
   }
+  /// Whether this delivery may still be part of the arming's first burst, which renewal guards
+  /// against (see "renewal" above). False by default: the operation is never renewed.
+  virtual bool burst_continues(const multishot_record& record) noexcept {
+    (void)record;
+    return false;
+  }
 
   /// Re-arms the operation from the loop's next batch (callable from a CQE callback or a
   /// buffer_ring's give_back). Does nothing once the handle is gone.
@@ -152,12 +165,16 @@ class multishot_source : private uring_completion, private work_item {
   std::optional<multishot_record> pop() noexcept;
   void delete_if_done() noexcept;
 
-  // Completions one arming may deliver before it is renewed (see "renewal" above).
+  // First-burst deliveries after which an arming is renewed (see "renewal" above).
   static constexpr std::uint32_t renew_after = 32;
+  [[nodiscard]] bool renewal_due() const noexcept { return burst_ >= renew_after; }
 
   io_loop& loop_;
   std::size_t pause_at_;
-  std::uint32_t deliveries_ = 0;  // completions delivered by the current arming
+  // Deliveries of the current arming's first burst so far; burst_over_ once one did not continue
+  // it (burst_ then stays below renew_after).
+  std::uint32_t burst_ = 0;
+  bool burst_over_ = false;
 
   // A ring of queued records, grown (doubled) when full; empty until the first CQE.
   std::unique_ptr<multishot_record[]> records_;
