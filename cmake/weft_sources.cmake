@@ -72,6 +72,7 @@ set(WEFT_SOURCES
   runtime/weft/testing/stepped_scheduler.cpp
   runtime/weft/detail/fatal.cpp
   runtime/weft/detail/task_name.cpp
+  runtime/weft/detail/promise_base.cpp
   runtime/weft/log.cpp
   runtime/weft/io_loop.cpp
   runtime/weft/sleep.cpp

@@ -2,15 +2,15 @@
 // any thread can end early.
 //
 // The base of every loop operation (timers, SQEs). The operation itself completes on the loop
-// thread (a CQE is reaped, a timer fires); the stop callback may run on any thread, and must never
-// touch the ring or the timer heap. So the callback only claims the wait and enqueues a "stop item"
-// on the loop, and the loop thread does the rest.
+// thread (a CQE is reaped, a timer fires); a stop request may arrive on any thread, and must never
+// touch the ring or the timer heap. So a stop request only claims the wait and enqueues a "stop
+// item" on the loop, and the loop thread does the rest.
 //
 // `state_` (the only field both sides touch):
 //   waiting  — armed; neither the completion nor a stop has claimed the wait.
 //   done     — the completion claimed it (loop thread, CAS from waiting); the coroutine is resumed
-//              and the stop callback, if it runs later, does nothing.
-//   stopping — the stop callback claimed it (any thread, CAS from waiting) and enqueued the stop
+//              and a stop request, if one comes later, does nothing.
+//   stopping — a stop request claimed it (any thread, CAS from waiting) and enqueued the stop
 //              item; the coroutine will be resumed by whichever of the stop item and the
 //              completion comes second, both on the loop thread:
 //                * the stop item asks the operation to finish early (ASYNC_CANCEL, remove the
@@ -27,27 +27,33 @@
 
 #include <atomic>
 #include <cerrno>
-#include <optional>
-#include <stop_token>
+#include <concepts>
+#include <coroutine>
+#include <utility>
 
 namespace weft::detail {
 
-class loop_wait : private work_item {
+class loop_wait : private work_item, private stop_target {
  public:
   loop_wait(const loop_wait&) = delete;
   loop_wait& operator=(const loop_wait&) = delete;
 
  protected:
   loop_wait() noexcept { run = &run_stop_item; }
-  ~loop_wait() = default;
+  ~loop_wait() {
+    if (watched_by_ != nullptr) watched_by_->unwatch_stop(this);  // a frame destroyed mid-wait
+  }
 
-  /// After the operation has started: remember who to resume and listen to its stop token.
+  /// After the operation has started: remember who to resume and listen to the coroutine's stop
+  /// token (through its promise: promise_base::watch_stop).
   template <class Promise>
   void arm(io_loop& loop, std::coroutine_handle<Promise> waiting) {
     loop_ = &loop;
     resume_.set(waiting);
-    std::stop_token token = stop_token_of(waiting);
-    if (token.stop_possible()) callback_.emplace(std::move(token), on_stop{this});
+    if constexpr (std::derived_from<Promise, promise_base>) {
+      promise_base& promise = waiting.promise();
+      if (promise.watch_stop(this)) watched_by_ = &promise;
+    }
   }
 
   /// Loop thread: the operation finished with `result` (a CQE's res, or 0 for a timer).
@@ -66,7 +72,8 @@ class loop_wait : private work_item {
 
   /// For await_resume: stops listening, and tells whether a stop request claimed the wait.
   bool disarm() noexcept {
-    callback_.reset();  // waits for a callback still running on another thread
+    // Waits for a stop request still being delivered on another thread.
+    if (promise_base* promise = std::exchange(watched_by_, nullptr)) promise->unwatch_stop(this);
     return state_.load(std::memory_order_acquire) == state::stopping;
   }
 
@@ -77,15 +84,12 @@ class loop_wait : private work_item {
  private:
   enum class state : unsigned char { waiting, done, stopping };
 
-  struct on_stop {
-    loop_wait* self;
-    void operator()() const noexcept {
-      state expected = state::waiting;
-      if (self->state_.compare_exchange_strong(expected, state::stopping,
-                                               std::memory_order_acq_rel))
-        self->loop_->enqueue(self);
-    }
-  };
+  // Any thread.
+  void on_stop_request() noexcept override {
+    state expected = state::waiting;
+    if (state_.compare_exchange_strong(expected, state::stopping, std::memory_order_acq_rel))
+      loop_->enqueue(this);
+  }
 
   static void run_stop_item(work_item* item) noexcept {
     auto* self = static_cast<loop_wait*>(item);
@@ -101,7 +105,7 @@ class loop_wait : private work_item {
   bool stop_item_ran_ = false;  // loop thread
   io_loop* loop_ = nullptr;
   resume_item resume_;
-  std::optional<std::stop_callback<on_stop>> callback_;
+  promise_base* watched_by_ = nullptr;  // the promise whose stop requests reach on_stop_request()
 };
 
 }  // namespace weft::detail

@@ -6,23 +6,48 @@
 // coroutine that awaits them through `stop_token_of(handle)`, so cancellation reaches every
 // operation without being passed by hand.
 //
+// Stop watching: an awaitable that must react to a stop request while its coroutine waits (a
+// primitive's waiter) names itself as the promise's stop target for the wait (watch_stop /
+// unwatch_stop). The promise forwards stop requests to its current target through one
+// std::stop_callback, registered at the first watched wait and kept until the coroutine ends. A
+// std::stop_callback per wait costs six atomic read-modify-writes (token reference, register,
+// deregister, each under the stop state's lock); a watched wait costs one store and one CAS, which
+// is most of what a same-loop channel hand-off costs otherwise.
+//
 // Continuations are sticky: when a task finishes on another executor than the one its awaiter was
 // suspended on, the awaiter is enqueued back on its own executor instead of being resumed inline.
 #pragma once
 
 #include <weft/executor.hpp>
 
+#include <atomic>
 #include <concepts>
 #include <coroutine>
+#include <optional>
 #include <stop_token>
 
 namespace weft::detail {
 
+/// What a suspended coroutine waits on, as a stop request sees it (promise_base::watch_stop).
+class stop_target {
+ public:
+  /// A stop request arrived while this target was watched: any thread, at most once per watch.
+  virtual void on_stop_request() noexcept = 0;
+
+ protected:
+  ~stop_target() = default;
+};
+
 class promise_base {
  public:
+  promise_base() = default;
+  promise_base(const promise_base&) = delete;
+  promise_base& operator=(const promise_base&) = delete;
+
   [[nodiscard]] const std::stop_token& stop_token() const noexcept { return stop_token_; }
 
-  /// Fixes the token; later inheritance from an awaiter no longer replaces it.
+  /// Fixes the token; later inheritance from an awaiter no longer replaces it. Before the
+  /// coroutine first watches a wait (the forwarding callback is registered on the token then).
   void bind_stop_token(std::stop_token token) noexcept {
     stop_token_ = std::move(token);
     token_bound_ = true;
@@ -32,6 +57,15 @@ class promise_base {
   void inherit_stop_token(const std::stop_token& token) noexcept {
     if (!token_bound_) stop_token_ = token;
   }
+
+  /// Makes `target` receive a stop request of this coroutine's token until unwatch_stop, including
+  /// one made before this call (then delivered inline, before this returns). False, and nothing
+  /// to undo, when the token can never be stopped. The coroutine's thread, one watch at a time.
+  bool watch_stop(stop_target* target) noexcept;
+
+  /// Ends the watch of `target`. When a stop request is being delivered to it on another thread,
+  /// waits until that delivery is over, so `target` may be destroyed once this returns.
+  void unwatch_stop(stop_target* target) noexcept;
 
   /// The name of the root task this coroutine runs under, or nullptr.
   [[nodiscard]] const char* task_name() const noexcept { return task_name_; }
@@ -61,6 +95,22 @@ class promise_base {
   resume_item resume_node_;
   const char* task_name_ = nullptr;
   bool token_bound_ = false;
+
+  struct stop_forwarder {
+    promise_base* self;
+    void operator()() const noexcept { self->forward_stop(); }
+  };
+  void forward_stop() noexcept;
+
+  // The watched stop target (see "Stop watching" above). Values:
+  //   nullptr        — no wait is watched; only the coroutine's thread stores another value;
+  //   a target       — stored by the coroutine's thread (watch_stop); taken back by it (CAS to
+  //                    nullptr in unwatch_stop) or by a delivery (CAS to delivering);
+  //   delivering     — a stop request is calling the target's on_stop_request(); the delivering
+  //                    thread stores nullptr when done, and unwatch_stop waits for that.
+  std::atomic<stop_target*> stop_target_{nullptr};
+  // Registered at the first watch_stop on a stoppable token; removed with the frame.
+  std::optional<std::stop_callback<stop_forwarder>> stop_forwarder_;
 };
 
 inline const char* task_name_of_promise(const promise_base& promise) noexcept {

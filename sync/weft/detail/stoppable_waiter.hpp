@@ -16,24 +16,31 @@
 #include <weft/detail/promise_base.hpp>
 #include <weft/waker.hpp>
 
+#include <concepts>
+#include <coroutine>
 #include <mutex>
-#include <optional>
-#include <stop_token>
+#include <utility>
 
 namespace weft::detail {
 
-class stoppable_waiter {
+class stoppable_waiter final : private stop_target {
  public:
   stoppable_waiter(std::mutex& lock, waiter_list& list) noexcept : lock_(lock), list_(list) {}
   stoppable_waiter(const stoppable_waiter&) = delete;
   stoppable_waiter& operator=(const stoppable_waiter&) = delete;
+  ~stoppable_waiter() {
+    if (watched_by_ != nullptr) watched_by_->unwatch_stop(this);  // a frame destroyed mid-wait
+  }
 
-  /// Before taking the primitive's lock in await_suspend: prepare and start listening for stop.
+  /// Before taking the primitive's lock in await_suspend: prepare and start listening for stop
+  /// (through the waiting coroutine's promise: promise_base::watch_stop).
   template <class Promise>
   void prepare(std::coroutine_handle<Promise> waiting) {
     waiter_.prepare_coroutine(waiting);
-    std::stop_token token = stop_token_of(waiting);
-    if (token.stop_possible()) callback_.emplace(std::move(token), on_stop{this});
+    if constexpr (std::derived_from<Promise, promise_base>) {
+      promise_base& promise = waiting.promise();
+      if (promise.watch_stop(this)) watched_by_ = &promise;
+    }
   }
 
   /// Under the lock, once, as the awaiter decides: true when a stop request came first (then do
@@ -54,17 +61,15 @@ class stoppable_waiter {
 
   /// In await_resume: stop listening; throws operation_cancelled if a stop request withdrew it.
   void finish() {
-    callback_.reset();  // waits for a callback still running on another thread
+    // Waits for a stop request still being delivered on another thread.
+    if (promise_base* promise = std::exchange(watched_by_, nullptr)) promise->unwatch_stop(this);
     if (cancelled_) throw operation_cancelled{};
   }
 
   waiter& get() noexcept { return waiter_; }
 
  private:
-  struct on_stop {
-    stoppable_waiter* self;
-    void operator()() const noexcept { self->stop(); }
-  };
+  void on_stop_request() noexcept override { stop(); }
 
   void stop() noexcept {
     {
@@ -88,7 +93,7 @@ class stoppable_waiter {
   bool was_linked_ = false;
   bool stopped_early_ = false;
   bool cancelled_ = false;
-  std::optional<std::stop_callback<on_stop>> callback_;
+  promise_base* watched_by_ = nullptr;  // the promise whose stop requests reach stop()
 };
 
 }  // namespace weft::detail
