@@ -11,6 +11,11 @@
 //                           coroutine on an io_context run by the benchmark thread and one on a
 //                           one-thread asio::thread_pool, over two rendezvous
 //                           asio::experimental::concurrent_channel.
+//   loop_pool_hop           what loop_pool_ping_pong costs without the channels: one coroutine
+//                           hopping to the pool and back (co_await pool.schedule(), then
+//                           loop.schedule()) — the executors' share of the hand-off.
+//   spinning_ping_pong      the machine's floor: two threads bouncing one atomic word, each
+//                           spinning for its turn (one cache line there and back).
 //   idle_after_ping_pong_cpu  the loop and the pool (one worker) after a burst of 10,000 round
 //                           trips, both then idle for a second (the pool coroutine waiting in
 //                           recv, the loop in sleep_for): process CPU time over that second, % of
@@ -39,6 +44,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <mutex>
@@ -141,6 +147,42 @@ void loop_pool_ping_pong(benchmark::State& state) {
   }(&state, &pool));
 }
 BENCHMARK(loop_pool_ping_pong)->UseRealTime();
+
+void loop_pool_hop(benchmark::State& state) {
+  weft::thread_pool::options options;
+  options.workers = 1;
+  weft::thread_pool pool{options};
+  weft::io_loop loop;
+  loop.run([](benchmark::State* s, weft::thread_pool* p, weft::io_loop* l) -> task<void> {
+    for (auto _ : *s) {
+      co_await p->schedule();
+      co_await l->schedule();
+    }
+  }(&state, &pool, &loop));
+}
+BENCHMARK(loop_pool_hop)->UseRealTime();
+
+void spinning_ping_pong(benchmark::State& state) {
+  std::atomic<int> turn{0};  // 1: the echo thread's turn, 0: ours, -1: stop
+  std::thread echo{[&turn] {
+    while (true) {
+      int seen = turn.load(std::memory_order_acquire);
+      if (seen < 0) return;
+      if (seen == 1)
+        turn.store(0, std::memory_order_release);
+      else
+        __builtin_ia32_pause();
+    }
+  }};
+  for (auto _ : state) {
+    turn.store(1, std::memory_order_release);
+    while (turn.load(std::memory_order_acquire) != 0)
+      __builtin_ia32_pause();
+  }
+  turn.store(-1, std::memory_order_release);
+  echo.join();
+}
+BENCHMARK(spinning_ping_pong)->UseRealTime();
 
 // The pong coroutine on a one-thread asio::thread_pool, the ping coroutine on an io_context run by
 // the benchmark thread (like the loop and the one-worker pool above).
