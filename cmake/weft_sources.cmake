@@ -53,6 +53,7 @@ set(WEFT_HEADERS
   runtime/weft/detail/fatal.hpp
   runtime/weft/detail/mpsc_inbox.hpp
   runtime/weft/detail/promise_base.hpp
+  runtime/weft/detail/spin_lock.hpp
   runtime/weft/detail/outcome.hpp
   runtime/weft/detail/driver.hpp
   runtime/weft/detail/drive_into.hpp
@@ -73,6 +74,7 @@ set(WEFT_SOURCES
   runtime/weft/detail/fatal.cpp
   runtime/weft/detail/task_name.cpp
   runtime/weft/detail/promise_base.cpp
+  runtime/weft/detail/spin_lock.cpp
   runtime/weft/log.cpp
   runtime/weft/io_loop.cpp
   runtime/weft/sleep.cpp

@@ -76,7 +76,7 @@ bool waiter::block_until(std::chrono::steady_clock::time_point deadline) noexcep
   return true;
 }
 
-bool waiter::block_until_or_withdraw(std::mutex& lock, waiter_list& list,
+bool waiter::block_until_or_withdraw(detail::spin_lock& lock, waiter_list& list,
                                      std::chrono::steady_clock::time_point deadline) noexcept {
   if (block_until(deadline)) return true;
   {

@@ -41,6 +41,7 @@
 #pragma once
 
 #include <weft/detail/promise_base.hpp>
+#include <weft/detail/spin_lock.hpp>
 #include <weft/executor.hpp>
 
 #include <atomic>
@@ -85,7 +86,7 @@ class waiter {
   /// For a thread waiter linked into `list` (guarded by `lock`): blocks until woken or `deadline`.
   /// True when woken — the waker's outcome stands, also if it came just as the time ran out;
   /// false when the waiter withdrew itself from `list` on timeout (step 3, settled under `lock`).
-  bool block_until_or_withdraw(std::mutex& lock, waiter_list& list,
+  bool block_until_or_withdraw(detail::spin_lock& lock, waiter_list& list,
                                std::chrono::steady_clock::time_point deadline) noexcept;
 
   /// Wakes every waiter of a chain linked through `next` (built under the primitive's lock from

@@ -102,7 +102,7 @@ std::size_t barrier::recount_waiters_locked() noexcept {
   return count;
 }
 
-void barrier::complete_phase(std::unique_lock<std::mutex>& guard) noexcept {
+void barrier::complete_phase(std::unique_lock<detail::spin_lock>& guard) noexcept {
   completing_ = true;
   waiter* released = nullptr;
   waiter** tail = &released;

@@ -19,10 +19,10 @@
 //   * More arrivals in one phase than it expects, or an arrival once every party has dropped out,
 //     aborts with a message (std::barrier leaves both undefined).
 //
-// Threading model: every member may be called from any thread. One std::mutex (`lock_`) guards all
-// of the state; it is held only for counting and list updates, never while the completion function
-// runs or while a waiter is woken. Woken coroutines resume on their own executor
-// (weft/waker.hpp), never on the thread that completed the phase.
+// Threading model: every member may be called from any thread. One spin lock (`lock_`,
+// detail/spin_lock.hpp) guards all of the state; it is held only for counting and list updates,
+// never while the completion function runs or while a waiter is woken. Woken coroutines resume
+// on their own executor (weft/waker.hpp), never on the thread that completed the phase.
 //
 // Wake-up protocol (the one of weft/waker.hpp, with a phase step in the middle):
 //   1. An arrival that will wait is linked into `waiters_` under `lock_` (detail::stoppable_waiter
@@ -50,6 +50,7 @@
 // A phase costs one walk of the list when it completes, and each withdrawal at most one more.
 #pragma once
 
+#include <weft/detail/spin_lock.hpp>
 #include <weft/detail/stoppable_waiter.hpp>
 #include <weft/waker.hpp>
 
@@ -153,7 +154,7 @@ class barrier {
   /// Holding lock_ through `guard`, for the arrival that completes the current phase (it is not
   /// counted anywhere: the phase's count starts over): steps 2–4 of the protocol. Returns with
   /// `guard` unlocked.
-  void complete_phase(std::unique_lock<std::mutex>& guard) noexcept;
+  void complete_phase(std::unique_lock<detail::spin_lock>& guard) noexcept;
   /// Runs the completion function; aborts if it throws.
   void run_completion() noexcept;
   /// The blocking arrivals; false only when the deadline passed and the arrival was withdrawn.
@@ -162,7 +163,7 @@ class barrier {
 
   const std::function<void()> on_phase_complete_;  // immutable after construction
 
-  mutable std::mutex lock_;  // guards every member below
+  mutable detail::spin_lock lock_;  // guards every member below
   /// Arrivals that complete the current phase. Lowered by arrive_and_drop() when the phase ends.
   std::size_t expected_;
   /// Arrivals in the current phase that do not wait (arrive, arrive_and_drop; an arrival that

@@ -13,11 +13,12 @@
 //   * Woken coroutines resume on their own executor (weft/waker.hpp), never inside the call that
 //     woke them.
 //
-// Threading: every member may be called from any thread; one std::mutex guards the buffer and
-// both waiter lists.
+// Threading: every member may be called from any thread; one spin lock (detail/spin_lock.hpp)
+// guards the buffer and both waiter lists.
 #pragma once
 
 #include <weft/detail/fatal.hpp>
+#include <weft/detail/spin_lock.hpp>
 #include <weft/detail/stoppable_waiter.hpp>
 #include <weft/waker.hpp>
 
@@ -330,7 +331,7 @@ class channel {
   }
 
   const std::size_t capacity_;
-  mutable std::mutex lock_;
+  mutable detail::spin_lock lock_;
   std::deque<T> buffer_;
   bool closed_ = false;
   waiter_list senders_;    // each waiter's context is its send_slot

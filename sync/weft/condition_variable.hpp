@@ -7,6 +7,7 @@
 // from any thread. Woken coroutines resume on their own executor.
 #pragma once
 
+#include <weft/detail/spin_lock.hpp>
 #include <weft/detail/stoppable_waiter.hpp>
 #include <weft/mutex.hpp>
 #include <weft/task.hpp>
@@ -66,7 +67,7 @@ class condition_variable {
   class unlock_and_wait;
   bool blocking_wait_until(mutex& m, std::chrono::steady_clock::time_point deadline);
 
-  std::mutex lock_;  // guards waiters_
+  detail::spin_lock lock_;  // guards waiters_
   waiter_list waiters_;
 };
 

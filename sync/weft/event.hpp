@@ -8,6 +8,7 @@
 // executor (weft/waker.hpp), never on the thread that called set().
 #pragma once
 
+#include <weft/detail/spin_lock.hpp>
 #include <weft/detail/stoppable_waiter.hpp>
 #include <weft/waker.hpp>
 
@@ -75,7 +76,7 @@ class event {
 
   const mode mode_;
   std::atomic<bool> set_;  // written under lock_; read without it by is_set() and try_wait()
-  mutable std::mutex lock_;
+  mutable detail::spin_lock lock_;
   waiter_list waiters_;
 };
 

@@ -12,6 +12,7 @@
 // Woken coroutines resume on their own executor (weft/waker.hpp), never inside unlock().
 #pragma once
 
+#include <weft/detail/spin_lock.hpp>
 #include <weft/detail/stoppable_waiter.hpp>
 #include <weft/waker.hpp>
 
@@ -118,7 +119,7 @@ class mutex {
   static constexpr std::uint8_t held = 1;
   static constexpr std::uint8_t contended = 2;
   std::atomic<std::uint8_t> state_{free};
-  std::mutex lock_;  // guards waiters_ and the contended transitions
+  detail::spin_lock lock_;  // guards waiters_ and the contended transitions
   waiter_list waiters_;
 };
 

@@ -6,6 +6,7 @@
 // A mutex is a semaphore of one permit plus the rule that whoever locks unlocks (weft::mutex).
 #pragma once
 
+#include <weft/detail/spin_lock.hpp>
 #include <weft/detail/stoppable_waiter.hpp>
 #include <weft/waker.hpp>
 
@@ -101,7 +102,7 @@ class semaphore {
   [[nodiscard]] bool blocking_try_acquire_for(std::chrono::steady_clock::duration timeout);
 
  private:
-  mutable std::mutex lock_;  // guards permits_ and waiters_
+  mutable detail::spin_lock lock_;  // guards permits_ and waiters_
   std::size_t permits_;
   waiter_list waiters_;
 };

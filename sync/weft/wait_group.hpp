@@ -6,6 +6,7 @@
 // Any member from any thread; woken coroutines resume on their own executor.
 #pragma once
 
+#include <weft/detail/spin_lock.hpp>
 #include <weft/detail/stoppable_waiter.hpp>
 #include <weft/waker.hpp>
 
@@ -60,7 +61,7 @@ class wait_group {
   [[nodiscard]] bool blocking_wait_for(std::chrono::steady_clock::duration timeout);
 
  private:
-  mutable std::mutex lock_;  // guards count_ and waiters_
+  mutable detail::spin_lock lock_;  // guards count_ and waiters_
   std::size_t count_;
   waiter_list waiters_;
 };

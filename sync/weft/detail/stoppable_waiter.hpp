@@ -25,7 +25,7 @@ namespace weft::detail {
 
 class stoppable_waiter final : private stop_target {
  public:
-  stoppable_waiter(std::mutex& lock, waiter_list& list) noexcept : lock_(lock), list_(list) {}
+  stoppable_waiter(spin_lock& lock, waiter_list& list) noexcept : lock_(lock), list_(list) {}
   stoppable_waiter(const stoppable_waiter&) = delete;
   stoppable_waiter& operator=(const stoppable_waiter&) = delete;
   ~stoppable_waiter() {
@@ -86,7 +86,7 @@ class stoppable_waiter final : private stop_target {
     waiter_.wake();
   }
 
-  std::mutex& lock_;
+  spin_lock& lock_;
   waiter_list& list_;
   waiter waiter_;
   bool decided_ = false;  // stopped_early() returned false: linked or completed, under the lock
