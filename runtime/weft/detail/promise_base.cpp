@@ -1,5 +1,7 @@
 #include <weft/detail/promise_base.hpp>
 
+#include <weft/detail/fatal.hpp>
+
 #include <thread>
 #include <utility>
 
@@ -25,6 +27,9 @@ thread_local delivery* this_thread_delivery = nullptr;
 
 bool promise_base::watch_stop(stop_target* target) noexcept {
   if (!stop_token_.stop_possible()) return false;
+  WEFT_CHECK(stop_target_.load(std::memory_order_relaxed) == nullptr,
+             "a coroutine watched two waits for stop requests at once (an awaiter that combines "
+             "two weft awaiters in one co_await?)");
   stop_target_.store(target, std::memory_order_seq_cst);
   if (!stop_forwarder_)
     stop_forwarder_.emplace(stop_token_, stop_forwarder{this});  // runs inline if already stopped
