@@ -25,7 +25,6 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/task_group.h>
-#include <sys/resource.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -37,6 +36,8 @@
 #include <future>
 #include <mutex>
 #include <thread>
+
+#include "support/process_cpu.hpp"
 
 namespace {
 
@@ -230,24 +231,17 @@ void tbb_tiny_tasks(benchmark::State& state) {
 }
 BENCHMARK(tbb_tiny_tasks)->UseRealTime()->Unit(benchmark::kMillisecond);
 
-double cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
 void idle_pool_cpu(benchmark::State& state) {
   weft::thread_pool pool{two_workers()};
   double percent = 0;
   for (auto _ : state) {
     for (int i = 0; i < 1000; ++i)
       pool.submit([] {}).get();  // a burst, then nothing
-    double before = cpu_seconds();
+    double before = weft::bench::process_cpu_seconds();
     auto start = std::chrono::steady_clock::now();
     std::this_thread::sleep_for(std::chrono::seconds(5));
     std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
-    percent = 100.0 * (cpu_seconds() - before) / wall.count();
+    percent = 100.0 * (weft::bench::process_cpu_seconds() - before) / wall.count();
   }
   state.counters["cpu_percent_of_a_core"] = percent;
 }

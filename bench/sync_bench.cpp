@@ -37,7 +37,6 @@
 #include <weft/thread_pool.hpp>
 
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
@@ -54,6 +53,7 @@
 #include <vector>
 
 #include "support/condvar_ping_pong.hpp"
+#include "support/process_cpu.hpp"
 
 namespace {
 
@@ -200,13 +200,6 @@ void asio_concurrent_channel_ping_pong(benchmark::State& state) {
 }
 BENCHMARK(asio_concurrent_channel_ping_pong)->UseRealTime();
 
-double cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
 void idle_after_ping_pong_cpu(benchmark::State& state) {
   weft::thread_pool::options options;
   options.workers = 1;
@@ -223,11 +216,11 @@ void idle_after_ping_pong_cpu(benchmark::State& state) {
         co_await there.send(1);
         benchmark::DoNotOptimize(co_await back.recv());
       }
-      double before = cpu_seconds();
+      double before = weft::bench::process_cpu_seconds();
       auto start = std::chrono::steady_clock::now();
       co_await weft::sleep_for(std::chrono::seconds(1));
       std::chrono::duration<double> wall = std::chrono::steady_clock::now() - start;
-      *out = 100.0 * (cpu_seconds() - before) / wall.count();
+      *out = 100.0 * (weft::bench::process_cpu_seconds() - before) / wall.count();
       there.close();
       co_await scope.join();
     }(&pool, &percent));
