@@ -14,7 +14,8 @@
 //     woke them.
 //
 // Threading: every member may be called from any thread; one spin lock (detail/spin_lock.hpp)
-// guards the buffer and both waiter lists.
+// guards the buffer and both waiter lists. Beside it sit two lock-free hints that let an awaiter
+// that will have to wait skip the lock in await_ready (see recv_may_proceed_).
 #pragma once
 
 #include <weft/detail/fatal.hpp>
@@ -22,6 +23,7 @@
 #include <weft/detail/stoppable_waiter.hpp>
 #include <weft/waker.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
@@ -51,7 +53,8 @@ class channel {
  public:
   static constexpr std::size_t unbounded = std::numeric_limits<std::size_t>::max();
 
-  explicit channel(std::size_t capacity) noexcept : capacity_(capacity) {}
+  explicit channel(std::size_t capacity) noexcept
+      : capacity_(capacity), send_may_proceed_(capacity > 0) {}
   /// Aborts when a sender or receiver still waits on it.
   ~channel() {
     std::lock_guard guard{lock_};
@@ -68,6 +71,7 @@ class channel {
     {
       std::lock_guard guard{lock_};
       closed_ = true;
+      refresh_hints();
       // Receivers only wait when the buffer is empty, so every one of them now ends empty-handed.
       woken = append(receivers_.take_all(), senders_.take_all());
     }
@@ -88,7 +92,7 @@ class channel {
     std::optional<T> value;
     {
       std::lock_guard guard{lock_};
-      value = take_locked(woken);
+      take_locked(value, woken);
     }
     wake_chain(woken);
     return value;
@@ -105,6 +109,8 @@ class channel {
     send_awaiter(channel& ch, T& value) noexcept
         : channel_(ch), value_(value), waiter_(ch.lock_, ch.senders_) {}
     bool await_ready() {
+      // Nobody to take it and no room: straight to await_suspend (see recv_awaiter::await_ready).
+      if (!channel_.send_may_proceed_.load(std::memory_order_relaxed)) return false;
       outcome result = channel_.try_send_impl(value_);
       if (result == outcome::must_wait) return false;
       slot_.delivered = result == outcome::delivered;
@@ -122,6 +128,7 @@ class channel {
         if (result == outcome::must_wait) {
           waiter_.get().context = &slot_;
           waiter_.link();
+          channel_.refresh_hints();
           suspend = true;
         } else {
           slot_.delivered = result == outcome::delivered;
@@ -154,14 +161,17 @@ class channel {
    public:
     explicit recv_awaiter(channel& ch) noexcept : channel_(ch), waiter_(ch.lock_, ch.receivers_) {}
     bool await_ready() {
+      // Nothing to take: go straight to await_suspend, which decides under the lock (the hint
+      // may be stale either way; it only saves the lock when waiting is likely).
+      if (!channel_.recv_may_proceed_.load(std::memory_order_relaxed)) return false;
       waiter* woken = nullptr;
+      bool ready;
       {
         std::lock_guard guard{channel_.lock_};
-        value_ = channel_.take_locked(woken);
-        ready_ = value_.has_value() || channel_.closed_;
+        ready = channel_.take_locked(value_, woken) || channel_.closed_;
       }
       channel_.wake_chain(woken);
-      return ready_;
+      return ready;
     }
     template <class Promise>
     bool await_suspend(std::coroutine_handle<Promise> waiting) {
@@ -171,10 +181,10 @@ class channel {
       {
         std::lock_guard guard{channel_.lock_};
         if (waiter_.stopped_early()) return false;
-        value_ = channel_.take_locked(woken);
-        if (!value_ && !channel_.closed_) {
+        if (!channel_.take_locked(value_, woken) && !channel_.closed_) {
           waiter_.get().context = &value_;
           waiter_.link();
+          channel_.refresh_hints();
           suspend = true;
         }
       }
@@ -190,7 +200,6 @@ class channel {
     channel& channel_;
     detail::stoppable_waiter waiter_;
     std::optional<T> value_;
-    bool ready_ = false;
   };
   [[nodiscard]] recv_awaiter recv() noexcept { return recv_awaiter{*this}; }
 
@@ -238,19 +247,22 @@ class channel {
     if (waiter* r = receivers_.pop_front()) {
       static_cast<std::optional<T>*>(r->context)->emplace(std::move(value));
       woken = chain(r, woken);
+      refresh_hints();
       return outcome::delivered;
     }
     if (buffer_.size() < capacity_) {
       buffer_.push_back(std::move(value));
+      refresh_hints();
       return outcome::delivered;
     }
     return outcome::must_wait;
   }
 
-  /// Under lock_: the next value (from the buffer, refilled from the first waiting sender, or
-  /// straight from a waiting sender when there is no buffer), or nothing.
-  std::optional<T> take_locked(waiter*& woken) {
-    std::optional<T> value;
+  /// Under lock_: puts the next value in `value` (from the buffer, refilled from the first waiting
+  /// sender, or straight from a waiting sender when there is no buffer); false when there is none.
+  /// (An out-parameter: returning the optional made GCC build it on the stack in two pieces and
+  /// read it back whole, a store-forwarding stall on every receive.)
+  bool take_locked(std::optional<T>& value, waiter*& woken) {
     if (!buffer_.empty()) {
       value.emplace(std::move(buffer_.front()));
       buffer_.pop_front();
@@ -265,8 +277,19 @@ class channel {
       value.emplace(std::move(*slot->value));
       slot->delivered = true;
       woken = chain(s, woken);
+    } else {
+      return false;
     }
-    return value;
+    refresh_hints();
+    return true;
+  }
+
+  /// Under lock_, after a change to the buffer, the waiter lists or closed_: the hints follow it.
+  void refresh_hints() noexcept {
+    recv_may_proceed_.store(!buffer_.empty() || !senders_.empty() || closed_,
+                            std::memory_order_relaxed);
+    send_may_proceed_.store(closed_ || !receivers_.empty() || buffer_.size() < capacity_,
+                            std::memory_order_relaxed);
   }
 
   static waiter* chain(waiter* w, waiter* rest) noexcept {
@@ -299,6 +322,7 @@ class channel {
       self.prepare_thread();
       self.context = &slot;
       senders_.push_back(&self);
+      refresh_hints();
     }
     if (!deadline)
       self.block();
@@ -309,12 +333,12 @@ class channel {
 
   recv_status blocking_recv_until(std::optional<T>& out,
                                   std::optional<std::chrono::steady_clock::time_point> deadline) {
+    out.reset();
     waiter self;
     {
       waiter* woken = nullptr;
       std::unique_lock guard{lock_};
-      out = take_locked(woken);
-      if (out || closed_) {
+      if (take_locked(out, woken) || closed_) {
         guard.unlock();
         wake_chain(woken);
         return out ? recv_status::received : recv_status::closed;
@@ -322,6 +346,7 @@ class channel {
       self.prepare_thread();
       self.context = &out;
       receivers_.push_back(&self);
+      refresh_hints();
     }
     if (!deadline)
       self.block();
@@ -332,6 +357,15 @@ class channel {
 
   const std::size_t capacity_;
   mutable detail::spin_lock lock_;
+  // Hints for the awaiters' await_ready, read without the lock so that an operation that will
+  // have to wait skips the lock there (it is taken once, in await_suspend, either way):
+  //   recv_may_proceed_ — the buffer holds a value, a sender waits, or the channel is closed;
+  //   send_may_proceed_ — a receiver waits, the buffer has room, or the channel is closed.
+  // Written under lock_ (relaxed, refresh_hints) wherever those change. A stale hint costs only
+  // time, never correctness: await_suspend decides under the lock whatever await_ready thought.
+  // (A waiter withdrawn by a stop request or a timeout leaves a hint true until the next change.)
+  std::atomic<bool> recv_may_proceed_{false};
+  std::atomic<bool> send_may_proceed_;
   std::deque<T> buffer_;
   bool closed_ = false;
   waiter_list senders_;    // each waiter's context is its send_slot
