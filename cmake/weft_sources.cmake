@@ -52,6 +52,7 @@ set(WEFT_HEADERS
   runtime/weft/testing/stepped_scheduler.hpp
   runtime/weft/detail/fatal.hpp
   runtime/weft/detail/mpsc_inbox.hpp
+  runtime/weft/detail/asymmetric_fence.hpp
   runtime/weft/detail/promise_base.hpp
   runtime/weft/detail/spin_lock.hpp
   runtime/weft/detail/outcome.hpp
@@ -73,6 +74,7 @@ set(WEFT_SOURCES
   runtime/weft/testing/stepped_scheduler.cpp
   runtime/weft/detail/fatal.cpp
   runtime/weft/detail/task_name.cpp
+  runtime/weft/detail/asymmetric_fence.cpp
   runtime/weft/detail/promise_base.cpp
   runtime/weft/detail/spin_lock.cpp
   runtime/weft/log.cpp

@@ -10,6 +10,7 @@
 #include <weft/sync_wait.hpp>
 #include <weft/task_scope.hpp>
 #include <weft/testing/stepped_scheduler.hpp>
+#include <weft/thread_pool.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -163,5 +164,49 @@ TEST_CASE("stop requests from another thread reach every wait of a busy coroutin
     while (ch.try_recv())
       ++queued;
     CHECK(received + queued == sent.load());
+  }
+}
+
+TEST_CASE("one stop request from a plain thread ends every wait of many loop and pool coroutines",
+          "[promise_base][stop_watch][stress]") {
+  // One token, 500 coroutines on a loop and 500 on a pool, all waiting on events nobody sets:
+  // request_stop calls 1000 forwarders in a row on the requesting thread, which fence once for
+  // all of them (promise_base.cpp) — every one of them must still get the request.
+  for (int round = 0; round < 5; ++round) {
+    weft::thread_pool::options options;
+    options.workers = 2;
+    weft::thread_pool pool{options};
+    weft::io_loop loop;
+    std::stop_source stop;
+    weft::event never;
+    std::atomic<int> cancelled{0};
+    std::atomic<int> waiting{0};
+    auto waiter = [](weft::event* e, std::atomic<int>* w, std::atomic<int>* c) -> task<void> {
+      w->fetch_add(1);
+      try {
+        co_await e->wait();
+      } catch (const weft::operation_cancelled&) {
+        c->fetch_add(1);
+      }
+    };
+    std::thread stopper{[&] {
+      while (waiting.load() < 1000)
+        std::this_thread::yield();
+      std::this_thread::sleep_for(std::chrono::microseconds(round * 100));
+      stop.request_stop();
+    }};
+    loop.run(weft::with_stop_token(
+        [](weft::thread_pool* p, weft::event* e, std::atomic<int>* w, std::atomic<int>* c,
+           auto make) -> task<void> {
+          weft::task_scope scope{"waiters"};
+          for (int i = 0; i < 500; ++i) {
+            scope.spawn(make(e, w, c));
+            scope.spawn(p->spawn(make(e, w, c)));
+          }
+          co_await scope.join();
+        }(&pool, &never, &waiting, &cancelled, waiter),
+        stop.get_token()));
+    stopper.join();
+    CHECK(cancelled.load() == 1000);
   }
 }

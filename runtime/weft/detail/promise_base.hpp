@@ -11,8 +11,13 @@
 // unwatch_stop). The promise forwards stop requests to its current target through one
 // std::stop_callback, registered at the first watched wait and kept until the coroutine ends. A
 // std::stop_callback per wait costs six atomic read-modify-writes (token reference, register,
-// deregister, each under the stop state's lock); a watched wait costs one store and one CAS, which
-// is most of what a same-loop channel hand-off costs otherwise.
+// deregister, each under the stop state's lock). A watched wait costs two plain stores and two
+// loads: the race between a wait beginning or ending and a stop request on another thread is a
+// Dekker hand-shake, and its fence is split (detail/asymmetric_fence.hpp) — a compiler barrier on
+// the waiting side, which runs at every wait, and a membarrier on the delivering side, which runs
+// once per stop request and thread (a request reaching many coroutines through one token pays it
+// once). With two full fences a watched wait cost two atomic read-modify-writes, a fifth of a
+// same-loop channel round trip.
 //
 // Continuations are sticky: when a task finishes on another executor than the one its awaiter was
 // suspended on, the awaiter is enqueued back on its own executor instead of being resumed inline.
@@ -23,6 +28,7 @@
 #include <atomic>
 #include <concepts>
 #include <coroutine>
+#include <cstdint>
 #include <optional>
 #include <stop_token>
 
@@ -98,17 +104,24 @@ class promise_base {
 
   struct stop_forwarder {
     promise_base* self;
-    void operator()() const noexcept { self->forward_stop(); }
+    void operator()() const noexcept { self->forward_stop(/*fence_needed=*/true); }
   };
-  void forward_stop() noexcept;
+  void forward_stop(bool fence_needed) noexcept;
 
   // The watched stop target (see "Stop watching" above). Values:
-  //   nullptr        — no wait is watched; only the coroutine's thread stores another value;
-  //   a target       — stored by the coroutine's thread (watch_stop); taken back by it (CAS to
-  //                    nullptr in unwatch_stop) or by a delivery (CAS to delivering);
-  //   delivering     — a stop request is calling the target's on_stop_request(); the delivering
-  //                    thread stores nullptr when done, and unwatch_stop waits for that.
+  //   nullptr        — no wait is watched;
+  //   a target       — stored by the coroutine's thread (watch_stop, a release store); taken back
+  //   by
+  //                    it (unwatch_stop stores nullptr) or claimed by a delivery (CAS to
+  //                    delivering);
+  //   delivering     — a delivery is calling the target's on_stop_request(); the delivering
+  //                    thread stores nullptr when done (unless unwatch_stop did first).
   std::atomic<stop_target*> stop_target_{nullptr};
+  // How many deliveries are under way (forward_stop): incremented before a delivery looks at
+  // stop_target_, decremented (release) when it is done with the target. unwatch_stop, after
+  // taking the target back, waits for it to be 0 — the hand-shake guarantees that a delivery which
+  // claimed the target has incremented it visibly by then.
+  std::atomic<std::uint32_t> deliveries_{0};
   // Registered at the first watch_stop on a stoppable token; removed with the frame.
   std::optional<std::stop_callback<stop_forwarder>> stop_forwarder_;
 };
