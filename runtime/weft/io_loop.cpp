@@ -57,6 +57,35 @@ std::chrono::nanoseconds coarse_now() noexcept {
   return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
 }
 
+}  // namespace
+
+/// Times the steps of one batch for the slow-step check: one clock read before the batch and one
+/// after each step (the end of a step is the start of the next), where timing each step on its
+/// own would read the clock twice per step.
+class io_loop::step_clock {
+ public:
+  explicit step_clock(std::chrono::milliseconds threshold) noexcept
+      : enabled_(threshold.count() != 0), coarse_(enabled_ && coarse_clock_suffices(threshold)) {
+    if (enabled_) mark_ = read();
+  }
+  [[nodiscard]] bool enabled() const noexcept { return enabled_; }
+  /// The time since the previous lap (or the batch's start).
+  std::chrono::nanoseconds lap() noexcept {
+    std::chrono::nanoseconds now = read();
+    return now - std::exchange(mark_, now);
+  }
+
+ private:
+  [[nodiscard]] std::chrono::nanoseconds read() const noexcept {
+    return coarse_ ? coarse_now() : clock::now().time_since_epoch();
+  }
+  bool enabled_;
+  bool coarse_;
+  std::chrono::nanoseconds mark_{};
+};
+
+namespace {
+
 __kernel_timespec to_timespec(std::chrono::nanoseconds d) {
   if (d < std::chrono::nanoseconds::zero()) d = std::chrono::nanoseconds::zero();
   __kernel_timespec ts{};
@@ -280,6 +309,7 @@ void io_loop::run_ready_batch() {
   // Only the work ready now: what it makes ready runs in the next batch, after I/O is polled.
   std::size_t batch = ready_count_;
   if (batch == 0) return;
+  step_clock clock{options_.slow_step};
   if (options_.shuffle_seed && batch > 1) {
     std::vector<work_item*> items;
     items.reserve(batch);
@@ -296,7 +326,7 @@ void io_loop::run_ready_batch() {
       std::swap(items[i], items[shuffle_state_ % (i + 1)]);
     }
     for (work_item* item : items)
-      run_step(item);
+      run_step(item, clock);
     return;
   }
   for (std::size_t i = 0; i < batch; ++i) {
@@ -304,26 +334,18 @@ void io_loop::run_ready_batch() {
     ready_head_ = item->next;
     if (ready_head_ == nullptr) ready_tail_ = nullptr;
     --ready_count_;
-    run_step(item);
+    run_step(item, clock);
   }
 }
 
-void io_loop::run_step(work_item* item) {
-  if (options_.slow_step.count() == 0) {
+void io_loop::run_step(work_item* item, step_clock& clock) {
+  if (!clock.enabled()) {
     detail::run_item(item);
     return;
   }
   detail::begin_step(item->task_name);
-  std::chrono::nanoseconds took;
-  if (coarse_clock_suffices(options_.slow_step)) {
-    auto start = coarse_now();
-    item->run(item);
-    took = coarse_now() - start;
-  } else {
-    auto start = clock::now();
-    item->run(item);
-    took = clock::now() - start;
-  }
+  item->run(item);
+  std::chrono::nanoseconds took = clock.lap();
   if (took > options_.slow_step) {
     const char* task = detail::step_task_name();
     log_warning(

@@ -235,8 +235,9 @@ class io_loop final : public executor {
   void run_main(detail::driver main);
   template <class Done>
   void run_until(Done done, std::optional<clock::time_point> limit);
+  class step_clock;
   void run_ready_batch();
-  void run_step(work_item* item);
+  void run_step(work_item* item, step_clock& clock);
   void fire_timers();
   void poll_completions();
   void wait_for_completions(std::optional<clock::time_point> limit);
