@@ -1,14 +1,17 @@
 // check_client — the small client CTest runs against the example servers.
 //
 //   check_client echo --port N      32 connections, each sends 64 KiB and checks the echo
-//   check_client http --port N      keep-alive and pipelined requests, checks every response
+//   check_client http --port N      keep-alive, pipelined, split, with-body and malformed requests,
+//                                   checks every response
 //   check_client file --port N      static-file mode: a served file, a 404, a refused "/.."
 //
 // Written with weft too: every connection is a coroutine on one loop.
 #include <weft/io_loop.hpp>
+#include <weft/sleep.hpp>
 #include <weft/stream_socket.hpp>
 #include <weft/when_all.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -77,10 +80,22 @@ task<int> check_http(weft::socket_address to) {
   std::string expected;
   for (int i = 0; i < 16; ++i)
     expected += hello;
+  // A head that arrives in two pieces, and a request with a body (read and ignored).
+  co_await s.send_all(std::string_view{"GET / HTTP/1.1\r\nHo"});
+  co_await weft::sleep_for(std::chrono::milliseconds(20));
+  std::string split = co_await exchange(s, "st: x\r\n\r\n", hello.size());
+  std::string with_body =
+      co_await exchange(s, "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", hello.size());
   std::string last = co_await exchange(s, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 1 << 20);
-  bool ok = one == hello && sixteen == expected && last == hello;
-  std::printf("check_client: 1 + 16 pipelined + 1 closing requests, responses %s\n",
-              ok ? "all correct" : "WRONG");
+  // Something that is not HTTP, on a connection of its own: 400, then the server closes it.
+  weft::stream_socket bad = co_await weft::connect(to);
+  std::string refused = co_await exchange(bad, "NONSENSE\r\n\r\n", 1 << 20);
+  bool ok = one == hello && sixteen == expected && split == hello && with_body == hello &&
+            last == hello && refused.starts_with("HTTP/1.1 400");
+  std::printf(
+      "check_client: 1 + 16 pipelined + split + with body + closing requests, and a malformed "
+      "one: responses %s\n",
+      ok ? "all correct" : "WRONG");
   co_return ok ? 0 : 1;
 }
 

@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -64,33 +65,53 @@ struct request {
   std::size_t content_length = 0;
 };
 
-// Parses "METHOD TARGET VERSION\r\nName: value\r\n...\r\n" (the head, without the final CRLF).
-bool parse_head(std::string_view head, request& out) {
-  std::size_t line_end = head.find("\r\n");
-  std::string_view line = head.substr(0, line_end);
-  std::size_t first_space = line.find(' ');
-  std::size_t second_space = line.rfind(' ');
-  if (first_space == std::string_view::npos || second_space == first_space) return false;
-  out.method = line.substr(0, first_space);
-  out.target = line.substr(first_space + 1, second_space - first_space - 1);
-  std::string_view version = line.substr(second_space + 1);
-  out.keep_alive = version == "HTTP/1.1";
-  while (line_end != std::string_view::npos) {
-    head.remove_prefix(line_end + 2);
-    line_end = head.find("\r\n");
-    std::string_view header = head.substr(0, line_end);
-    std::size_t colon = header.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view name = header.substr(0, colon);
-    std::string_view value = header.substr(colon + 1);
-    while (!value.empty() && value.front() == ' ')
+enum class head_status { complete, incomplete, malformed };
+
+// Parses the request head at the front of `data` — "METHOD TARGET VERSION", then "Name: value"
+// lines, then an empty line, each line ended by CRLF (or a bare LF, which RFC 9112 lets a server
+// accept) — in one pass over its lines. When complete, `head_size` is its length in bytes.
+head_status parse_head(std::string_view data, request& out, std::size_t& head_size) {
+  bool request_line = true;
+  std::size_t pos = 0;
+  while (true) {
+    const void* lf = std::memchr(data.data() + pos, '\n', data.size() - pos);
+    if (lf == nullptr) return head_status::incomplete;
+    std::size_t end = static_cast<std::size_t>(static_cast<const char*>(lf) - data.data());
+    std::string_view line = data.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = end + 1;
+    if (request_line) {
+      std::size_t first_space = line.find(' ');
+      std::size_t second_space = line.rfind(' ');
+      if (first_space == std::string_view::npos || second_space == first_space)
+        return head_status::malformed;
+      out.method = line.substr(0, first_space);
+      out.target = line.substr(first_space + 1, second_space - first_space - 1);
+      out.keep_alive = line.substr(second_space + 1) == "HTTP/1.1";
+      request_line = false;
+      continue;
+    }
+    if (line.empty()) {
+      head_size = pos;
+      return head_status::complete;
+    }
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return head_status::malformed;
+    std::string_view name = line.substr(0, colon);
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
       value.remove_prefix(1);
-    if (iequals(name, "connection"))
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+      value.remove_suffix(1);
+    if (iequals(name, "connection")) {
       out.keep_alive = iequals(value, "keep-alive") || (out.keep_alive && !iequals(value, "close"));
-    else if (iequals(name, "content-length"))
-      out.content_length = std::strtoull(std::string{value}.c_str(), nullptr, 10);
+    } else if (iequals(name, "content-length")) {
+      auto [rest, error] =
+          std::from_chars(value.data(), value.data() + value.size(), out.content_length);
+      if (error != std::errc{} || rest != value.data() + value.size())
+        return head_status::malformed;
+    }
   }
-  return true;
 }
 
 void append_status(std::string& out, int status, std::string_view reason, std::string_view body) {
@@ -130,16 +151,18 @@ std::size_t parse_requests(std::string_view data, std::string& output, bool& ope
                            Respond respond) {
   std::size_t consumed = 0;
   while (open) {
-    std::size_t head_end = data.find("\r\n\r\n", consumed);
-    if (head_end == std::string_view::npos) break;
     request r;
-    if (!parse_head(data.substr(consumed, head_end - consumed), r)) {
+    std::size_t head_size = 0;
+    head_status status = parse_head(data.substr(consumed), r, head_size);
+    if (status == head_status::incomplete) break;
+    if (status == head_status::malformed) {
       append_status(output, 400, "Bad Request", "bad request\n");
       open = false;
       break;
     }
-    std::size_t request_end = head_end + 4 + r.content_length;  // bodies are read and ignored
-    if (request_end > data.size()) break;                       // wait for the rest of the body
+    // Bodies are read and ignored; wait for the rest of one that has not fully arrived.
+    if (r.content_length > data.size() - consumed - head_size) break;
+    std::size_t request_end = consumed + head_size + r.content_length;
     respond(r.target);
     consumed = request_end;
     open = r.keep_alive;
