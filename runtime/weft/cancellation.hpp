@@ -21,6 +21,8 @@
 #include <exception>
 #include <optional>
 #include <stop_token>
+#include <type_traits>
+#include <utility>
 
 namespace weft {
 
@@ -114,5 +116,83 @@ class [[nodiscard]] suspend_until_cancelled {
   executor* home_ = nullptr;
   std::optional<std::stop_callback<on_stop_fn>> callback_;
 };
+
+namespace detail {
+
+template <class Awaitable>
+concept has_member_co_await = requires(Awaitable&& a) {
+  std::move(a).operator co_await();
+};
+
+/// The awaiter of `awaitable` (by value), or `awaitable` itself (by reference).
+template <class Awaitable>
+decltype(auto) shield_target(Awaitable& awaitable) {
+  if constexpr (has_member_co_await<Awaitable>)
+    return std::move(awaitable).operator co_await();
+  else
+    return (awaitable);
+}
+
+/// What weft::shielded returns. It holds the awaiter: the one `operator co_await` made (a task's),
+/// or else a reference to the awaitable itself, a temporary of the co_await expression that
+/// lives until that expression ends.
+template <class Awaitable>
+class [[nodiscard]] shield_awaiter {
+  using awaiter_type = decltype(shield_target(std::declval<Awaitable&>()));
+
+ public:
+  explicit shield_awaiter(Awaitable& awaitable) : awaiter_(shield_target(awaitable)) {}
+  shield_awaiter(const shield_awaiter&) = delete;
+  shield_awaiter& operator=(const shield_awaiter&) = delete;
+
+  bool await_ready() { return awaiter_.await_ready(); }
+
+  template <class Promise>
+  auto await_suspend(std::coroutine_handle<Promise> waiting) {
+    if constexpr (std::derived_from<Promise, promise_base>) {
+      shielded_ = &waiting.promise();
+      was_shielded_ = shielded_->set_shielded(true);
+    }
+    try {
+      return awaiter_.await_suspend(waiting);
+    } catch (...) {
+      end_shield();
+      throw;
+    }
+  }
+
+  decltype(auto) await_resume() {
+    end_shield();
+    return awaiter_.await_resume();
+  }
+
+ private:
+  void end_shield() noexcept {
+    if (shielded_ != nullptr) std::exchange(shielded_, nullptr)->set_shielded(was_shielded_);
+  }
+
+  awaiter_type awaiter_;
+  promise_base* shielded_ = nullptr;
+  bool was_shielded_ = false;
+};
+
+}  // namespace detail
+
+/// `co_await shielded(awaitable)`
+///   Yields: what `co_await awaitable` yields.
+///   Resumes on: where `awaitable` resumes.
+///   Cancellation: none. While it runs, the awaiting coroutine's stop token reads as empty, so the
+///     wait, and every task it starts, goes on to the end whatever stop is requested; a stop
+///     requested meanwhile is seen by the coroutine's next cancellable wait. For the last writes of
+///     an answer that must go out even when the server is stopping. Costs no allocation (unlike
+///     `with_stop_token(task, {})`, which needs a task).
+/// Use it inside the co_await expression (`co_await shielded(s.write_all(data))`): it refers to
+/// the awaitable given, which lives only as long as that expression.
+template <class Awaitable>
+[[nodiscard]] detail::shield_awaiter<Awaitable> shielded(Awaitable&& awaitable) {
+  static_assert(!std::is_lvalue_reference_v<Awaitable>,
+                "weft::shielded takes a temporary awaitable (or std::move one)");
+  return detail::shield_awaiter<Awaitable>{awaitable};
+}
 
 }  // namespace weft

@@ -48,8 +48,8 @@ class [[nodiscard]] offload_awaiter : private work_item {
     home_ = current_executor();
     resume_.set(waiting);
     task_name = resume_.task_name;
-    std::stop_token token = detail::stop_token_of(waiting);
-    if (token.stop_possible()) callback_.emplace(std::move(token), on_stop{this});
+    const std::stop_token& token = detail::stop_token_of(waiting);
+    if (token.stop_possible()) callback_.emplace(token, on_stop{this});
     phase expected = phase::registering;
     if (!phase_.compare_exchange_strong(expected, phase::submitted, std::memory_order_acq_rel))
       return false;  // stopped while registering: never submitted

@@ -46,6 +46,15 @@ class [[nodiscard]] uring_op_awaiter final : private detail::loop_wait,
 
   template <class Promise>
   bool await_suspend(std::coroutine_handle<Promise> waiting) {
+    return await_suspend_then(waiting, nullptr);
+  }
+
+  /// For composed operations that run several of these in a row without a coroutine frame of
+  /// their own (byte_stream_ops::write_all): like await_suspend, but the completion makes `then`
+  /// ready on the loop instead of resuming `waiting`, and `then`'s owner calls await_resume. A
+  /// false return (stopped before starting) means await_resume may be called at once.
+  template <class Promise>
+  bool await_suspend_then(std::coroutine_handle<Promise> waiting, ::weft::work_item* then) {
     io_loop* loop = io_loop::current();
     WEFT_CHECK(loop != nullptr, "an io_uring operation was awaited outside a loop thread");
     if (detail::stop_token_of(waiting).stop_requested()) {
@@ -56,7 +65,7 @@ class [[nodiscard]] uring_op_awaiter final : private detail::loop_wait,
     prepare_(sqe);
     io_uring_sqe_set_data(sqe, static_cast<detail::uring_completion*>(this));
     loop->operation_started();
-    arm(*loop, waiting);
+    arm(*loop, waiting, then);
     return true;
   }
 

@@ -1,4 +1,6 @@
 #include <weft/cancellation.hpp>
+#include <weft/io_loop.hpp>
+#include <weft/sleep.hpp>
 #include <weft/sync_wait.hpp>
 #include <weft/task.hpp>
 #include <weft/testing/stepped_scheduler.hpp>
@@ -6,9 +8,11 @@
 #include <catch2/catch.hpp>
 
 #include <thread>
+#include <utility>
 
 #include "../support/death_test.hpp"
 
+using namespace std::chrono_literals;
 using weft::task;
 
 TEST_CASE("a task inherits its awaiter's stop token", "[cancellation]") {
@@ -99,4 +103,58 @@ TEST_CASE("suspend_until_cancelled in a task that cannot be cancelled aborts",
       [] { weft::sync_wait([]() -> task<void> { co_await weft::suspend_until_cancelled{}; }()); });
   CHECK(death.signal == SIGABRT);
   CHECK_THAT(death.stderr_text, Catch::Contains("can never be cancelled"));
+}
+
+TEST_CASE("a shielded wait runs to its end through a stop request; the next wait sees the stop",
+          "[cancellation][shielded]") {
+  std::stop_source source;
+  auto body = [](std::stop_source* s) -> task<int> {
+    int shielded_waits_finished = 0;
+    s->request_stop();  // before the shielded wait even starts
+    co_await weft::shielded(weft::sleep_for(1ms));
+    ++shielded_waits_finished;
+    co_await weft::shielded(weft::sleep_for(1ms));  // and again: the stop is still there
+    ++shielded_waits_finished;
+    try {
+      co_await weft::sleep_for(24h);
+    } catch (const weft::operation_cancelled&) {
+      co_return shielded_waits_finished;
+    }
+    co_return -1;
+  };
+  CHECK(weft::run(weft::with_stop_token(body(&source), source.get_token())) == 2);
+}
+
+TEST_CASE("a stop requested from another thread during a shielded wait ends the next wait",
+          "[cancellation][shielded]") {
+  std::stop_source source;
+  auto body = []() -> task<bool> {
+    co_await weft::shielded(weft::sleep_for(50ms));  // the stop arrives meanwhile
+    try {
+      co_await weft::sleep_for(24h);
+    } catch (const weft::operation_cancelled&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  std::thread stopper{[&] {
+    std::this_thread::sleep_for(5ms);
+    source.request_stop();
+  }};
+  CHECK(weft::run(weft::with_stop_token(body(), source.get_token())));
+  stopper.join();
+}
+
+TEST_CASE("a task awaited through shielded has no stop token, and the shield ends with it",
+          "[cancellation][shielded]") {
+  std::stop_source source;
+  auto inner = []() -> task<bool> { co_return (co_await weft::get_stop_token()).stop_possible(); };
+  auto outer = [inner]() -> task<std::pair<bool, bool>> {
+    bool inside = co_await weft::shielded(inner());
+    bool after = (co_await weft::get_stop_token()).stop_possible();
+    co_return std::pair{inside, after};
+  };
+  auto [inside, after] = weft::sync_wait(weft::with_stop_token(outer(), source.get_token()));
+  CHECK_FALSE(inside);
+  CHECK(after);
 }

@@ -23,6 +23,11 @@ class [[nodiscard]] io_op_awaiter {
   bool await_suspend(std::coroutine_handle<Promise> waiting) {
     return op_.await_suspend(waiting);
   }
+  /// See uring_op_awaiter::await_suspend_then.
+  template <class Promise>
+  bool await_suspend_then(std::coroutine_handle<Promise> waiting, work_item* then) {
+    return op_.await_suspend_then(waiting, then);
+  }
   Result await_resume() {
     int result = op_.await_resume();
     if (result < 0) [[unlikely]]

@@ -48,7 +48,7 @@ thread_local std::stop_token fenced_for;
 }  // namespace
 
 bool promise_base::watch_stop(stop_target* target) noexcept {
-  if (!stop_token_.stop_possible()) return false;
+  if (shielded_ || !stop_token_.stop_possible()) return false;
   WEFT_CHECK(stop_target_.load(std::memory_order_relaxed) == nullptr,
              "a coroutine watched two waits for stop requests at once (an awaiter that combines "
              "two weft awaiters in one co_await?)");

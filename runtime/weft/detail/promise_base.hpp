@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <optional>
 #include <stop_token>
+#include <utility>
 
 namespace weft::detail {
 
@@ -44,13 +45,25 @@ class stop_target {
   ~stop_target() = default;
 };
 
+/// The token foreign coroutines (not weft tasks), and shielded waits, are treated as having: no
+/// stop is possible.
+inline const std::stop_token no_stop_token{};
+
 class promise_base {
  public:
   promise_base() = default;
   promise_base(const promise_base&) = delete;
   promise_base& operator=(const promise_base&) = delete;
 
-  [[nodiscard]] const std::stop_token& stop_token() const noexcept { return stop_token_; }
+  /// The coroutine's token; an empty one while a `shielded` wait runs.
+  [[nodiscard]] const std::stop_token& stop_token() const noexcept {
+    return shielded_ ? no_stop_token : stop_token_;
+  }
+
+  /// Starts (true) or ends (false) a shielded wait (weft::shielded), returning the previous
+  /// setting. The coroutine's own thread: stop requests from elsewhere never read it, since a
+  /// shielded wait is never watched (watch_stop returns false).
+  bool set_shielded(bool on) noexcept { return std::exchange(shielded_, on); }
 
   /// Fixes the token; later inheritance from an awaiter no longer replaces it. Before the
   /// coroutine first watches a wait (the forwarding callback is registered on the token then).
@@ -96,6 +109,7 @@ class promise_base {
 
  private:
   std::stop_token stop_token_;
+  bool shielded_ = false;  // the coroutine's thread only
   std::coroutine_handle<> continuation_;
   executor* continuation_home_ = nullptr;
   resume_item resume_node_;
@@ -140,12 +154,14 @@ template <class Promise>
 }
 
 /// The stop token of the coroutine behind `handle`, or an empty token for a foreign coroutine.
+/// A reference, valid while the coroutine is suspended: copying a token is an atomic increment
+/// (and its destruction a decrement), which awaiters that only ask stop_requested() need not pay.
 template <class Promise>
-[[nodiscard]] std::stop_token stop_token_of(std::coroutine_handle<Promise> handle) noexcept {
+[[nodiscard]] const std::stop_token& stop_token_of(std::coroutine_handle<Promise> handle) noexcept {
   if constexpr (std::derived_from<Promise, promise_base>)
     return handle.promise().stop_token();
   else
-    return {};
+    return no_stop_token;
 }
 
 }  // namespace weft::detail
