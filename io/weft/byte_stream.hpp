@@ -7,15 +7,22 @@
 // buffered_stream works over any of them.
 #pragma once
 
+#include <weft/detail/promise_base.hpp>
+#include <weft/executor.hpp>
 #include <weft/io_error.hpp>
 #include <weft/task.hpp>
 
 #include <cerrno>
 #include <concepts>
+#include <coroutine>
 #include <cstddef>
+#include <exception>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace weft {
 
@@ -38,6 +45,154 @@ concept byte_stream = readable_stream<S> && writable_stream<S>;
 /// buffers are transferred in several steps, never truncated to 32 bits.
 inline constexpr std::size_t max_transfer = 0x7ffff000;
 
+namespace detail {
+
+/// A step awaitable whose completion can be handed to a work item (io_op_awaiter: every stream of
+/// weft's own), which is what lets write_all/read_exact run without a frame.
+template <class Step>
+concept item_completing = requires(Step& step, std::coroutine_handle<> h, work_item* item) {
+  { step.await_suspend_then(h, item) } -> std::same_as<bool>;
+};
+
+/// One step of write_all (write_some) or read_exact (read_some).
+template <bool Writing, class Stream, class Bytes>
+auto transfer_step(Stream& stream, Bytes rest) {
+  if constexpr (Writing)
+    return stream.write_some(rest);
+  else
+    return stream.read_some(rest);
+}
+
+template <bool Writing, class Stream>
+using transfer_step_type = decltype(transfer_step<Writing>(
+    std::declval<Stream&>(),
+    std::declval<std::conditional_t<Writing, std::span<const std::byte>, std::span<std::byte>>>()));
+
+/// Room for one T that is neither copied nor moved: built in place from a function's result.
+template <class T>
+class in_place_slot {
+ public:
+  in_place_slot() = default;
+  in_place_slot(const in_place_slot&) = delete;
+  in_place_slot& operator=(const in_place_slot&) = delete;
+  ~in_place_slot() { reset(); }
+
+  template <class Make>
+  void emplace_with(Make make) {
+    reset();
+    ::new (static_cast<void*>(storage_)) T(make());  // a prvalue: constructed in place
+    engaged_ = true;
+  }
+  void reset() noexcept {
+    if (std::exchange(engaged_, false)) get()->~T();
+  }
+  T* operator->() noexcept { return get(); }
+
+ private:
+  T* get() noexcept { return std::launder(reinterpret_cast<T*>(storage_)); }
+
+  alignas(T) unsigned char storage_[sizeof(T)];
+  bool engaged_ = false;
+};
+
+/// write_all / read_exact as one awaiter with no coroutine frame: it starts the stream's
+/// write_some/read_some for what is left, and each completion runs this object (a work item on the
+/// loop) instead of resuming the coroutine, until every byte is moved or a step fails. Only then is
+/// the coroutine resumed, directly from that work item (the loop thread is its home).
+/// Stop requests reach each step through the awaiting coroutine's token, as they would in a loop of
+/// single steps.
+template <class Stream, bool Writing>
+class [[nodiscard]] transfer_all_awaiter : private work_item {
+ public:
+  using bytes = std::conditional_t<Writing, std::span<const std::byte>, std::span<std::byte>>;
+
+  transfer_all_awaiter(Stream& stream, bytes all) noexcept : stream_(stream), all_(all) {
+    run = &on_step_done;
+  }
+  transfer_all_awaiter(const transfer_all_awaiter&) = delete;
+  transfer_all_awaiter& operator=(const transfer_all_awaiter&) = delete;
+
+  bool await_ready() const noexcept { return all_.empty(); }
+
+  template <class Promise>
+  bool await_suspend(std::coroutine_handle<Promise> waiting) {
+    waiting_ = waiting;
+    task_name = task_name_of(waiting);
+    start_step_ = &start_step<Promise>;
+    return keep_going();
+  }
+
+  void await_resume() {
+    if (error_) std::rethrow_exception(std::move(error_));
+  }
+
+ private:
+  using step_type = transfer_step_type<Writing, Stream>;
+
+  // Starts the next step; true when it is in flight, false when it ended at once.
+  template <class Promise>
+  static bool start_step(transfer_all_awaiter* self) {
+    self->step_.emplace_with(
+        [self] { return transfer_step<Writing>(self->stream_, self->all_.subspan(self->done_)); });
+    return self->step_->await_suspend_then(
+        std::coroutine_handle<Promise>::from_address(self->waiting_.address()), self);
+  }
+
+  // Starts steps until one is in flight (true) or the transfer is over (false).
+  bool keep_going() {
+    while (!start_step_(this))
+      if (!take_step()) return false;
+    return true;
+  }
+
+  // Takes the finished step's result; true when there is more to transfer.
+  bool take_step() noexcept {
+    try {
+      std::size_t moved = step_->await_resume();
+      step_.reset();
+      if (moved == 0) [[unlikely]]
+        throw_no_progress();
+      done_ += moved;
+    } catch (...) {
+      step_.reset();
+      error_ = std::current_exception();
+      return false;
+    }
+    return done_ < all_.size();
+  }
+
+  [[noreturn]] void throw_no_progress() const {
+    if constexpr (Writing)
+      throw_errno(EIO, stream_.describe("write") + " (the kernel accepted 0 bytes)");
+    else
+      throw_io_error(io_errc::unexpected_eof, stream_.describe("read") + ": " +
+                                                  std::to_string(done_) + " of " +
+                                                  std::to_string(all_.size()) + " bytes arrived");
+  }
+
+  // The loop runs this when a step's operation has completed.
+  static void on_step_done(work_item* item) noexcept {
+    auto* self = static_cast<transfer_all_awaiter*>(item);
+    bool in_flight = false;
+    try {
+      in_flight = self->take_step() && self->keep_going();
+    } catch (...) {
+      self->error_ = std::current_exception();
+    }
+    if (!in_flight) self->waiting_.resume();  // the frame, and this object, may be gone after
+  }
+
+  Stream& stream_;
+  bytes all_;
+  std::size_t done_ = 0;
+  std::coroutine_handle<> waiting_;
+  bool (*start_step_)(transfer_all_awaiter*) = nullptr;
+  in_place_slot<step_type> step_;
+  std::exception_ptr error_;
+};
+
+}  // namespace detail
+
 template <class Derived>
 class byte_stream_ops {
  public:
@@ -46,16 +201,15 @@ class byte_stream_ops {
   ///   Resumes on: the loop thread. Throws the first failure (e.g. EPIPE, ECONNRESET).
   ///   Cancellation: stops between or during writes; how much was written is then unknown to the
   ///     caller, so a cancelled write_all leaves the stream fit only for closing.
-  /// `data` must stay alive until the co_await finishes.
-  [[nodiscard]] task<void> write_all(std::span<const std::byte> data) {
-    while (!data.empty()) {
-      std::size_t written = co_await self().write_some(data);
-      if (written == 0) [[unlikely]]  // no progress would loop forever
-        throw_errno(EIO, self().describe("write") + " (the kernel accepted 0 bytes)");
-      data = data.subspan(written);
-    }
+  /// `data` must stay alive until the co_await finishes. No allocation: the writes are chained by
+  /// one awaiter (detail::transfer_all_awaiter), not by a coroutine.
+  [[nodiscard]] auto write_all(std::span<const std::byte> data) {
+    if constexpr (detail::item_completing<detail::transfer_step_type<true, Derived>>)
+      return detail::transfer_all_awaiter<Derived, true>{self(), data};
+    else
+      return write_all_task(data);
   }
-  [[nodiscard]] task<void> write_all(std::string_view text) {
+  [[nodiscard]] auto write_all(std::string_view text) {
     return write_all(std::as_bytes(std::span{text.data(), text.size()}));
   }
 
@@ -64,7 +218,24 @@ class byte_stream_ops {
   ///     with io_errc::unexpected_eof saying how many bytes did arrive.
   ///   Resumes on: the loop thread.
   ///   Cancellation: as read_some; the bytes read so far are in `buffer` but their count is lost.
-  [[nodiscard]] task<void> read_exact(std::span<std::byte> buffer) {
+  [[nodiscard]] auto read_exact(std::span<std::byte> buffer) {
+    if constexpr (detail::item_completing<detail::transfer_step_type<false, Derived>>)
+      return detail::transfer_all_awaiter<Derived, false>{self(), buffer};
+    else
+      return read_exact_task(buffer);
+  }
+
+ private:
+  // The same as coroutines, for streams whose steps cannot complete into a work item.
+  task<void> write_all_task(std::span<const std::byte> data) {
+    while (!data.empty()) {
+      std::size_t written = co_await self().write_some(data);
+      if (written == 0) [[unlikely]]  // no progress would loop forever
+        throw_errno(EIO, self().describe("write") + " (the kernel accepted 0 bytes)");
+      data = data.subspan(written);
+    }
+  }
+  task<void> read_exact_task(std::span<std::byte> buffer) {
     std::size_t filled = 0;
     while (filled < buffer.size()) {
       std::size_t got = co_await self().read_some(buffer.subspan(filled));
@@ -76,7 +247,6 @@ class byte_stream_ops {
     }
   }
 
- private:
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
 };
 

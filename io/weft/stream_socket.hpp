@@ -58,9 +58,9 @@ class stream_socket : public detail::socket_base, public byte_stream_ops<stream_
   [[nodiscard]] auto recv(std::span<std::byte> buffer) { return read_some(buffer); }
   [[nodiscard]] auto send(std::span<const std::byte> data) { return write_some(data); }
   /// write_all and read_exact under the names socket programmers look for.
-  [[nodiscard]] task<void> send_all(std::span<const std::byte> data) { return write_all(data); }
-  [[nodiscard]] task<void> send_all(std::string_view text) { return write_all(text); }
-  [[nodiscard]] task<void> recv_exact(std::span<std::byte> buffer) { return read_exact(buffer); }
+  [[nodiscard]] auto send_all(std::span<const std::byte> data) { return write_all(data); }
+  [[nodiscard]] auto send_all(std::string_view text) { return write_all(text); }
+  [[nodiscard]] auto recv_exact(std::span<std::byte> buffer) { return read_exact(buffer); }
 
   /// shutdown(2): half-close. After `send`, the peer reads end of stream once it has read
   /// everything sent before; this side can still receive.

@@ -231,6 +231,57 @@ TEST_CASE("send_all delivers every byte in order to a slow reader with a tiny bu
   }());
 }
 
+TEST_CASE("a stop request ends a write_all blocked on a peer that does not read", "[io][socket]") {
+  weft::run([]() -> task<void> {
+    weft::listener server = weft::listener::bind(weft::socket_address::loopback());
+    weft::stream_socket client = co_await weft::connect(server.local_address());
+    weft::stream_socket idle_peer = co_await server.accept();  // never reads
+    client.set_send_buffer_size(4096);
+    idle_peer.set_receive_buffer_size(4096);
+    std::vector<std::byte> data(8 << 20);
+    std::stop_source stop;
+    auto write = [](weft::stream_socket& s, std::span<const std::byte> bytes) -> task<bool> {
+      try {
+        co_await s.write_all(bytes);
+      } catch (const weft::operation_cancelled&) {
+        co_return true;
+      }
+      co_return false;
+    };
+    auto stopper = [](std::stop_source* source) -> task<void> {
+      co_await weft::sleep_for(20ms);
+      source->request_stop();
+    };
+    auto [cancelled, ignored] = co_await weft::when_all(
+        weft::with_stop_token(write(client, data), stop.get_token()), stopper(&stop));
+    CHECK(cancelled);
+  }());
+}
+
+TEST_CASE("a shielded write_all finishes although a stop was requested", "[io][socket]") {
+  weft::run([]() -> task<void> {
+    weft::listener server = weft::listener::bind(weft::socket_address::loopback());
+    weft::stream_socket client = co_await weft::connect(server.local_address());
+    weft::stream_socket reader = co_await server.accept();
+    client.set_send_buffer_size(4096);
+    reader.set_receive_buffer_size(4096);
+    constexpr std::size_t total = 256 << 10;  // many short writes through the small buffers
+    std::stop_source stop;
+    auto write = [](weft::stream_socket& s, std::stop_source* source) -> task<void> {
+      std::vector<std::byte> data(total, std::byte{42});
+      source->request_stop();
+      co_await weft::shielded(s.write_all(data));
+      s.shutdown(weft::shutdown_direction::send);
+    };
+    auto read = [](weft::stream_socket& s) -> task<std::size_t> {
+      co_return (co_await read_to_end(s)).size();
+    };
+    auto [ignored, received] = co_await weft::when_all(
+        weft::with_stop_token(write(client, &stop), stop.get_token()), read(reader));
+    CHECK(received == total);
+  }());
+}
+
 TEST_CASE("connect to a listener whose backlog is full times out", "[io][socket]") {
   weft::run([]() -> task<void> {
     weft::listen_options options;
