@@ -31,7 +31,7 @@ task<void> echo(weft::stream_socket connection) {
   try {
     while (std::size_t got = co_await connection.read_some(buffer)) {
       // What was read is echoed even when the server is stopping (the read is what a stop ends).
-      co_await weft::with_stop_token(connection.write_all(std::span{buffer, got}), {});
+      co_await weft::shielded(connection.write_all(std::span{buffer, got}));
       total += got;
     }
     connection.shutdown(weft::shutdown_direction::send);
