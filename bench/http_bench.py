@@ -316,6 +316,32 @@ def print_table(args: argparse.Namespace, results: dict, failures: dict) -> None
                   f"| {server_util:.0%} | {client_util:.0%} | {other:.0%} | {count} |")
 
 
+def print_paired(args: argparse.Namespace, results: dict) -> None:
+    """Ratios to the baseline's run of the same repetition and pipeline, then their median.
+
+    This machine's speed drifts by up to 3x over phases of seconds to minutes; a repetition runs
+    every server once within a few tens of seconds, so pairing within it cancels most of the drift
+    that the medians of the table above still carry."""
+    base_name = args.servers[0][0]
+    print()
+    print(f"Paired with {base_name} in the same repetition (median, min–max of the per-repetition "
+          f"ratios):")
+    print()
+    print(f"| server | pipeline | req/s vs {base_name} | CPU µs/req vs {base_name} | pairs |")
+    print("|---|---:|---:|---:|---:|")
+    for depth in args.pipelines:
+        base = {r["rep"]: r for r in results.get((base_name, depth), [])}
+        for name, _ in args.servers[1:]:
+            pairs = [(r, base[r["rep"]]) for r in results.get((name, depth), []) if r["rep"] in base]
+            if not pairs:
+                print(f"| {name} | {depth} | – | – | 0 |")
+                continue
+            rps = summary([r["rps"] / b["rps"] for r, b in pairs])
+            cpu = summary([r["cpu_us_per_req"] / b["cpu_us_per_req"] for r, b in pairs])
+            print(f"| {name} | {depth} | {rps[0]:.3f}× ({rps[1]:.3f}–{rps[2]:.3f}) "
+                  f"| {cpu[0]:.3f}× ({cpu[1]:.3f}–{cpu[2]:.3f}) | {len(pairs)} |")
+
+
 def main() -> int:
     args = parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 32)
@@ -345,6 +371,7 @@ def main() -> int:
             for name, command, depth in runs:
                 try:
                     r = run_one(args, command, depth)
+                    r["rep"] = rep
                     results.setdefault((name, depth), []).append(r)
                     print(f"[{rep + 1}/{args.repetitions}] {name} pipeline={depth}: {r['rps']:,.0f} req/s, "
                           f"{r['cpu_us_per_req']:.3f} µs/req, server {r['server_util']:.0%}, "
@@ -371,6 +398,8 @@ def main() -> int:
               f"the measured windows; the results are disturbed (see the 'other load' column).")
     print()
     print_table(args, results, failures)
+    if len(args.servers) > 1:
+        print_paired(args, results)
     return 1 if failures or not results else 0
 
 
