@@ -54,19 +54,34 @@ concept item_completing = requires(Step& step, std::coroutine_handle<> h, work_i
   { step.await_suspend_then(h, item) } -> std::same_as<bool>;
 };
 
-/// One step of write_all (write_some) or read_exact (read_some).
-template <bool Writing, class Stream, class Bytes>
-auto transfer_step(Stream& stream, Bytes rest) {
-  if constexpr (Writing)
-    return stream.write_some(rest);
-  else
-    return stream.read_some(rest);
-}
+/// The steps of write_all (write_some) and read_exact (read_some) on a byte stream: what
+/// transfer_all_awaiter repeats, and the error when a step moves nothing.
+template <class Stream, bool Writing>
+struct stream_steps {
+  using bytes = std::conditional_t<Writing, std::span<const std::byte>, std::span<std::byte>>;
 
-template <bool Writing, class Stream>
-using transfer_step_type = decltype(transfer_step<Writing>(
-    std::declval<Stream&>(),
-    std::declval<std::conditional_t<Writing, std::span<const std::byte>, std::span<std::byte>>>()));
+  Stream* stream;
+
+  auto step(bytes rest, std::size_t /*done*/) const {
+    if constexpr (Writing)
+      return stream->write_some(rest);
+    else
+      return stream->read_some(rest);
+  }
+
+  [[noreturn]] void no_progress(std::size_t done, std::size_t total) const {
+    if constexpr (Writing)
+      throw_errno(EIO, stream->describe("write") + " (the kernel accepted 0 bytes)");
+    else
+      throw_io_error(io_errc::unexpected_eof, stream->describe("read") + ": " +
+                                                  std::to_string(done) + " of " +
+                                                  std::to_string(total) + " bytes arrived");
+  }
+};
+
+template <class Steps>
+using step_type_of =
+    decltype(std::declval<const Steps&>().step(std::declval<typename Steps::bytes>(), 0));
 
 /// Room for one T that is neither copied nor moved: built in place from a function's result.
 template <class T>
@@ -95,18 +110,18 @@ class in_place_slot {
   bool engaged_ = false;
 };
 
-/// write_all / read_exact as one awaiter with no coroutine frame: it starts the stream's
-/// write_some/read_some for what is left, and each completion runs this object (a work item on the
-/// loop) instead of resuming the coroutine, until every byte is moved or a step fails. Only then is
-/// the coroutine resumed, directly from that work item (the loop thread is its home).
-/// Stop requests reach each step through the awaiting coroutine's token, as they would in a loop of
-/// single steps.
-template <class Stream, bool Writing>
+/// write_all / read_exact as one awaiter with no coroutine frame: it starts a step (write_some,
+/// read_some, write_at...) for what is left, and each completion runs this object (a work item on
+/// the loop) instead of resuming the coroutine, until every byte is moved or a step fails. Only
+/// then is the coroutine resumed, directly from that work item (the loop thread is its home).
+/// Stop requests reach each step through the awaiting coroutine's token, as they would in a loop
+/// of single steps. `Steps` says what a step is (stream_steps above, file_offset_steps).
+template <class Steps>
 class [[nodiscard]] transfer_all_awaiter : private work_item {
  public:
-  using bytes = std::conditional_t<Writing, std::span<const std::byte>, std::span<std::byte>>;
+  using bytes = typename Steps::bytes;
 
-  transfer_all_awaiter(Stream& stream, bytes all) noexcept : stream_(stream), all_(all) {
+  transfer_all_awaiter(Steps steps, bytes all) noexcept : steps_(steps), all_(all) {
     run = &on_step_done;
   }
   transfer_all_awaiter(const transfer_all_awaiter&) = delete;
@@ -127,13 +142,11 @@ class [[nodiscard]] transfer_all_awaiter : private work_item {
   }
 
  private:
-  using step_type = transfer_step_type<Writing, Stream>;
-
   // Starts the next step; true when it is in flight, false when it ended at once.
   template <class Promise>
   static bool start_step(transfer_all_awaiter* self) {
     self->step_.emplace_with(
-        [self] { return transfer_step<Writing>(self->stream_, self->all_.subspan(self->done_)); });
+        [self] { return self->steps_.step(self->all_.subspan(self->done_), self->done_); });
     return self->step_->await_suspend_then(
         std::coroutine_handle<Promise>::from_address(self->waiting_.address()), self);
   }
@@ -151,7 +164,7 @@ class [[nodiscard]] transfer_all_awaiter : private work_item {
       std::size_t moved = step_->await_resume();
       step_.reset();
       if (moved == 0) [[unlikely]]
-        throw_no_progress();
+        steps_.no_progress(done_, all_.size());
       done_ += moved;
     } catch (...) {
       step_.reset();
@@ -159,15 +172,6 @@ class [[nodiscard]] transfer_all_awaiter : private work_item {
       return false;
     }
     return done_ < all_.size();
-  }
-
-  [[noreturn]] void throw_no_progress() const {
-    if constexpr (Writing)
-      throw_errno(EIO, stream_.describe("write") + " (the kernel accepted 0 bytes)");
-    else
-      throw_io_error(io_errc::unexpected_eof, stream_.describe("read") + ": " +
-                                                  std::to_string(done_) + " of " +
-                                                  std::to_string(all_.size()) + " bytes arrived");
   }
 
   // The loop runs this when a step's operation has completed.
@@ -182,12 +186,12 @@ class [[nodiscard]] transfer_all_awaiter : private work_item {
     if (!in_flight) self->waiting_.resume();  // the frame, and this object, may be gone after
   }
 
-  Stream& stream_;
+  Steps steps_;
   bytes all_;
   std::size_t done_ = 0;
   std::coroutine_handle<> waiting_;
   bool (*start_step_)(transfer_all_awaiter*) = nullptr;
-  in_place_slot<step_type> step_;
+  in_place_slot<step_type_of<Steps>> step_;
   std::exception_ptr error_;
 };
 
@@ -204,8 +208,9 @@ class byte_stream_ops {
   /// `data` must stay alive until the co_await finishes. No allocation: the writes are chained by
   /// one awaiter (detail::transfer_all_awaiter), not by a coroutine.
   [[nodiscard]] auto write_all(std::span<const std::byte> data) {
-    if constexpr (detail::item_completing<detail::transfer_step_type<true, Derived>>)
-      return detail::transfer_all_awaiter<Derived, true>{self(), data};
+    using steps = detail::stream_steps<Derived, true>;
+    if constexpr (detail::item_completing<detail::step_type_of<steps>>)
+      return detail::transfer_all_awaiter<steps>{steps{&self()}, data};
     else
       return write_all_task(data);
   }
@@ -219,8 +224,9 @@ class byte_stream_ops {
   ///   Resumes on: the loop thread.
   ///   Cancellation: as read_some; the bytes read so far are in `buffer` but their count is lost.
   [[nodiscard]] auto read_exact(std::span<std::byte> buffer) {
-    if constexpr (detail::item_completing<detail::transfer_step_type<false, Derived>>)
-      return detail::transfer_all_awaiter<Derived, false>{self(), buffer};
+    using steps = detail::stream_steps<Derived, false>;
+    if constexpr (detail::item_completing<detail::step_type_of<steps>>)
+      return detail::transfer_all_awaiter<steps>{steps{&self()}, buffer};
     else
       return read_exact_task(buffer);
   }

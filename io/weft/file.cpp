@@ -224,30 +224,6 @@ task<file> file::open(std::string path, open_mode mode, mode_t permissions) {
   co_return file{std::move(fd), std::move(path)};
 }
 
-task<void> file::write_all_at(std::span<const std::byte> data, std::uint64_t offset) {
-  while (!data.empty()) {
-    std::size_t written = co_await write_at(data, offset);
-    // Never seen for a regular file and non-empty data; guards the loop against spinning.
-    if (written == 0) throw_errno(EIO, describe_at("write", offset));
-    data = data.subspan(written);
-    offset += written;
-  }
-}
-
-task<void> file::read_exact_at(std::span<std::byte> buffer, std::uint64_t offset) {
-  const std::uint64_t start = offset;
-  std::size_t filled = 0;
-  while (filled < buffer.size()) {
-    std::size_t got = co_await read_at(buffer.subspan(filled), offset);
-    if (got == 0)
-      throw_io_error(io_errc::unexpected_eof,
-                     fmt::format("{}: {} of {} bytes arrived", describe_at("read", start), filled,
-                                 buffer.size()));
-    filled += got;
-    offset += got;
-  }
-}
-
 task<file_status> file::stat() const {
   co_return co_await statx_of(fd_.get(), "", AT_EMPTY_PATH, [this] { return describe("stat"); });
 }

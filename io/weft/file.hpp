@@ -38,6 +38,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -80,6 +81,11 @@ struct file_status {
 /// An open file. read_some/write_some work at the file position (so buffered_stream and the
 /// byte_stream_ops loops work over a file); read_at/write_at at an explicit offset, leaving the
 /// position alone (several may be in flight at once).
+namespace detail {
+template <bool Writing>
+struct file_offset_steps;
+}  // namespace detail
+
 class file : public byte_stream_ops<file> {
  public:
   file() noexcept = default;
@@ -152,14 +158,13 @@ class file : public byte_stream_ops<file> {
   /// `co_await f.write_all_at(data, offset)`: write_at until every byte is written (short writes).
   ///   Yields: nothing. Resumes on: the loop thread.
   ///   Cancellation: stops between or during writes; how much was written is then unknown.
-  [[nodiscard]] task<void> write_all_at(std::span<const std::byte> data, std::uint64_t offset);
-  [[nodiscard]] task<void> write_all_at(std::string_view text, std::uint64_t offset) {
-    return write_all_at(std::as_bytes(std::span{text.data(), text.size()}), offset);
-  }
+  ///   No allocation: the writes are chained by one awaiter, as in write_all.
+  [[nodiscard]] auto write_all_at(std::span<const std::byte> data, std::uint64_t offset);
+  [[nodiscard]] auto write_all_at(std::string_view text, std::uint64_t offset);
   /// `co_await f.read_exact_at(buffer, offset)`: read_at until `buffer` is full. The end of the
   /// file before that throws io_errc::unexpected_eof ("read /path at offset N: 3 of 10 bytes
   /// arrived: unexpected end of stream"). Resumes on / Cancellation: as write_all_at.
-  [[nodiscard]] task<void> read_exact_at(std::span<std::byte> buffer, std::uint64_t offset);
+  [[nodiscard]] auto read_exact_at(std::span<std::byte> buffer, std::uint64_t offset);
 
   /// `co_await f.sync()` — fsync(2): data and metadata on stable storage.
   /// `co_await f.sync_data()` — fdatasync(2): data, and only the metadata needed to read it back.
@@ -204,10 +209,55 @@ class file : public byte_stream_ops<file> {
     return static_cast<unsigned>(std::min(size, max_transfer));
   }
   [[nodiscard]] std::string describe_at(std::string_view operation, std::uint64_t offset) const;
+  template <bool Writing>
+  friend struct detail::file_offset_steps;
 
   unique_fd fd_;
   std::string path_;
 };
+
+namespace detail {
+
+/// The steps of write_all_at (write_at) and read_exact_at (read_at): the offset moves on by what
+/// each step transferred.
+template <bool Writing>
+struct file_offset_steps {
+  using bytes = std::conditional_t<Writing, std::span<const std::byte>, std::span<std::byte>>;
+
+  file* target;
+  std::uint64_t offset;
+
+  auto step(bytes rest, std::size_t done) const {
+    if constexpr (Writing)
+      return target->write_at(rest, offset + done);
+    else
+      return target->read_at(rest, offset + done);
+  }
+
+  [[noreturn]] void no_progress(std::size_t done, std::size_t total) const {
+    // A write that accepts nothing: never seen for a regular file and non-empty data.
+    if constexpr (Writing)
+      throw_errno(EIO, target->describe_at("write", offset + done));
+    else
+      throw_io_error(io_errc::unexpected_eof, target->describe_at("read", offset) + ": " +
+                                                  std::to_string(done) + " of " +
+                                                  std::to_string(total) + " bytes arrived");
+  }
+};
+
+}  // namespace detail
+
+inline auto file::write_all_at(std::span<const std::byte> data, std::uint64_t offset) {
+  using steps = detail::file_offset_steps<true>;
+  return detail::transfer_all_awaiter<steps>{steps{this, offset}, data};
+}
+inline auto file::write_all_at(std::string_view text, std::uint64_t offset) {
+  return write_all_at(std::as_bytes(std::span{text.data(), text.size()}), offset);
+}
+inline auto file::read_exact_at(std::span<std::byte> buffer, std::uint64_t offset) {
+  using steps = detail::file_offset_steps<false>;
+  return detail::transfer_all_awaiter<steps>{steps{this, offset}, buffer};
+}
 
 /// `co_await weft::stat("/etc/hosts")` — statx(2) of a path, following symbolic links.
 ///   Yields: its file_status. Resumes on: the loop thread. Cancellation: ASYNC_CANCEL;
