@@ -290,3 +290,31 @@ TEST_CASE("under hundreds of shuffled interleavings a close never loses or dupli
     }
   }
 }
+
+TEST_CASE("a shielded recv on the pool waits for its value although a stop was requested",
+          "[channel][shielded]") {
+  weft::thread_pool::options options;
+  options.workers = 1;
+  weft::thread_pool pool{options};
+  weft::channel<int> ch{0};
+  std::stop_source stop;
+  stop.request_stop();
+  std::thread sender{[&] {
+    std::this_thread::sleep_for(10ms);
+    ch.blocking_send(7);
+  }};
+  auto body = [](weft::thread_pool* p, weft::channel<int>* c) -> task<std::optional<int>> {
+    co_await p->schedule();
+    std::optional<int> got = co_await weft::shielded(c->recv());
+    try {
+      co_await c->recv();  // not shielded: the stop ends it
+    } catch (const weft::operation_cancelled&) {
+      co_return got;
+    }
+    co_return std::nullopt;
+  };
+  std::optional<int> got =
+      weft::sync_wait(weft::with_stop_token(body(&pool, &ch), stop.get_token()));
+  sender.join();
+  CHECK(got == 7);
+}

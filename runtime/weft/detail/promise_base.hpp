@@ -61,8 +61,9 @@ class promise_base {
   }
 
   /// Starts (true) or ends (false) a shielded wait (weft::shielded), returning the previous
-  /// setting. The coroutine's own thread: stop requests from elsewhere never read it, since a
-  /// shielded wait is never watched (watch_stop returns false).
+  /// setting. Only by the coroutine itself (on whichever thread runs it): stop requests from
+  /// other threads never read it, since a shielded wait is never watched (watch_stop returns
+  /// false).
   bool set_shielded(bool on) noexcept { return std::exchange(shielded_, on); }
 
   /// Fixes the token; later inheritance from an awaiter no longer replaces it. Before the
@@ -109,7 +110,7 @@ class promise_base {
 
  private:
   std::stop_token stop_token_;
-  bool shielded_ = false;  // the coroutine's thread only
+  bool shielded_ = false;  // touched only by the coroutine itself
   std::coroutine_handle<> continuation_;
   executor* continuation_home_ = nullptr;
   resume_item resume_node_;
