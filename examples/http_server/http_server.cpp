@@ -69,6 +69,14 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+// The first `c` in `text`, or npos. For the short prefixes searched here (a method, a header
+// name) a plain loop costs less than a call to memchr.
+std::size_t find_near(std::string_view text, char c) {
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == c) return i;
+  return std::string_view::npos;
+}
+
 // What a request head says that matters here.
 struct request {
   std::string_view method;
@@ -93,7 +101,7 @@ head_status parse_head(std::string_view data, request& out, std::size_t& head_si
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     pos = end + 1;
     if (request_line) {
-      std::size_t first_space = line.find(' ');
+      std::size_t first_space = find_near(line, ' ');
       std::size_t second_space = line.rfind(' ');
       if (first_space == std::string_view::npos || second_space == first_space)
         return head_status::malformed;
@@ -107,7 +115,7 @@ head_status parse_head(std::string_view data, request& out, std::size_t& head_si
       head_size = pos;
       return head_status::complete;
     }
-    std::size_t colon = line.find(':');
+    std::size_t colon = find_near(line, ':');
     if (colon == std::string_view::npos) return head_status::malformed;
     std::string_view name = line.substr(0, colon);
     std::string_view value = line.substr(colon + 1);
@@ -223,8 +231,12 @@ task<void> serve(weft::stream_socket connection, weft::buffer_ring buffers,
           config->root.empty()
               ? parse_requests(data, output, open, [&hellos](std::string_view) { ++hellos; })
               : co_await answer_from_files(data, output, *config, open);
-      std::string rest{data.substr(consumed)};
-      partial = std::move(rest);
+      if (consumed == data.size()) {
+        partial.clear();  // the common case: everything that arrived was answered
+      } else {
+        std::string rest{data.substr(consumed)};  // `data` may point into `partial`
+        partial = std::move(rest);
+      }
       chunk.reset();  // back to the ring before the send: another client may need it
       if (partial.size() > max_head) {  // one request head larger than any sane client sends
         append_status(output, 431, "Request Header Fields Too Large", "too large\n");
