@@ -244,15 +244,18 @@ task<void> serve(weft::stream_socket connection, weft::buffer_ring buffers,
       }
       // Shielded from cancellation: when the server stops, requests it has read still get
       // their answers; the wait for the next request is what a stop interrupts.
-      while (hellos != 0) {
+      // (One co_await for both kinds of answer: each awaiter has its place in the frame, which
+      // every idle connection keeps.)
+      while (hellos != 0 || !output.empty()) {
         std::size_t batch = std::min(hellos, hello_copies);
-        co_await weft::shielded(connection.write_all(
-            std::string_view{hello_responses}.substr(0, batch * hello_response.size())));
-        hellos -= batch;
-      }
-      if (!output.empty()) {
-        co_await weft::shielded(connection.write_all(output));
-        output.clear();
+        std::string_view answers =
+            batch != 0 ? std::string_view{hello_responses}.substr(0, batch * hello_response.size())
+                       : std::string_view{output};
+        co_await weft::shielded(connection.write_all(answers));
+        if (batch != 0)
+          hellos -= batch;
+        else
+          output.clear();
       }
     }
   } catch (const std::system_error& e) {
