@@ -234,22 +234,20 @@ class byte_stream_ops {
  private:
   // The same as coroutines, for streams whose steps cannot complete into a work item.
   task<void> write_all_task(std::span<const std::byte> data) {
-    while (!data.empty()) {
-      std::size_t written = co_await self().write_some(data);
+    detail::stream_steps<Derived, true> steps{&self()};
+    for (std::size_t done = 0; done < data.size();) {
+      std::size_t written = co_await steps.step(data.subspan(done), done);
       if (written == 0) [[unlikely]]  // no progress would loop forever
-        throw_errno(EIO, self().describe("write") + " (the kernel accepted 0 bytes)");
-      data = data.subspan(written);
+        steps.no_progress(done, data.size());
+      done += written;
     }
   }
   task<void> read_exact_task(std::span<std::byte> buffer) {
-    std::size_t filled = 0;
-    while (filled < buffer.size()) {
-      std::size_t got = co_await self().read_some(buffer.subspan(filled));
-      if (got == 0)
-        throw_io_error(io_errc::unexpected_eof,
-                       self().describe("read") + ": " + std::to_string(filled) + " of " +
-                           std::to_string(buffer.size()) + " bytes arrived");
-      filled += got;
+    detail::stream_steps<Derived, false> steps{&self()};
+    for (std::size_t done = 0; done < buffer.size();) {
+      std::size_t got = co_await steps.step(buffer.subspan(done), done);
+      if (got == 0) steps.no_progress(done, buffer.size());
+      done += got;
     }
   }
 

@@ -78,14 +78,14 @@ struct file_status {
   std::chrono::system_clock::time_point modified;                     ///< mtime, in ns
 };
 
-/// An open file. read_some/write_some work at the file position (so buffered_stream and the
-/// byte_stream_ops loops work over a file); read_at/write_at at an explicit offset, leaving the
-/// position alone (several may be in flight at once).
 namespace detail {
 template <bool Writing>
 struct file_offset_steps;
 }  // namespace detail
 
+/// An open file. read_some/write_some work at the file position (so buffered_stream and the
+/// byte_stream_ops loops work over a file); read_at/write_at at an explicit offset, leaving the
+/// position alone (several may be in flight at once).
 class file : public byte_stream_ops<file> {
  public:
   file() noexcept = default;
