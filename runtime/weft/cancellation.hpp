@@ -133,9 +133,9 @@ decltype(auto) shield_target(Awaitable& awaitable) {
     return (awaitable);
 }
 
-/// What weft::shielded returns. It holds the awaiter: the one `operator co_await` made (a task's),
-/// or else a reference to the awaitable itself, a temporary of the co_await expression that
-/// lives until that expression ends.
+/// The awaiter of weft::shielded. It holds the awaiter: the one `operator co_await` made (a
+/// task's), or else a reference to the awaitable itself, a temporary of the co_await expression
+/// that lives until that expression ends.
 template <class Awaitable>
 class [[nodiscard]] shield_awaiter {
   using awaiter_type = decltype(shield_target(std::declval<Awaitable&>()));
@@ -176,6 +176,22 @@ class [[nodiscard]] shield_awaiter {
   bool was_shielded_ = false;
 };
 
+/// What weft::shielded returns: awaitable only as an rvalue, so it is awaited in the expression
+/// that made it, while the awaitable it refers to still lives (`auto s = shielded(x); co_await s;`
+/// does not compile).
+template <class Awaitable>
+class [[nodiscard]] shield_request {
+ public:
+  explicit shield_request(Awaitable& awaitable) noexcept : awaitable_(awaitable) {}
+  shield_request(const shield_request&) = delete;
+  shield_request& operator=(const shield_request&) = delete;
+
+  shield_awaiter<Awaitable> operator co_await() && { return shield_awaiter<Awaitable>{awaitable_}; }
+
+ private:
+  Awaitable& awaitable_;
+};
+
 }  // namespace detail
 
 /// `co_await shielded(awaitable)`
@@ -187,12 +203,13 @@ class [[nodiscard]] shield_awaiter {
 ///     an answer that must go out even when the server is stopping. Costs no allocation (unlike
 ///     `with_stop_token(task, {})`, which needs a task).
 /// Use it inside the co_await expression (`co_await shielded(s.write_all(data))`): it refers to
-/// the awaitable given, which lives only as long as that expression.
+/// the awaitable given, which lives only as long as that expression, and it can only be awaited
+/// as an rvalue.
 template <class Awaitable>
-[[nodiscard]] detail::shield_awaiter<Awaitable> shielded(Awaitable&& awaitable) {
+[[nodiscard]] detail::shield_request<Awaitable> shielded(Awaitable&& awaitable) {
   static_assert(!std::is_lvalue_reference_v<Awaitable>,
                 "weft::shielded takes a temporary awaitable (or std::move one)");
-  return detail::shield_awaiter<Awaitable>{awaitable};
+  return detail::shield_request<Awaitable>{awaitable};
 }
 
 }  // namespace weft
