@@ -125,10 +125,9 @@ class promise_base {
 
   // The watched stop target (see "Stop watching" above). Values:
   //   nullptr        — no wait is watched;
-  //   a target       — stored by the coroutine's thread (watch_stop, a release store); taken back
-  //   by
-  //                    it (unwatch_stop stores nullptr) or claimed by a delivery (CAS to
-  //                    delivering);
+  //   a target       — stored by the coroutine's thread (watch_stop, a release store); taken
+  //                    back by it (unwatch_stop stores nullptr) or claimed by a delivery (CAS
+  //                    to delivering);
   //   delivering     — a delivery is calling the target's on_stop_request(); the delivering
   //                    thread stores nullptr when done (unless unwatch_stop did first).
   std::atomic<stop_target*> stop_target_{nullptr};
