@@ -35,6 +35,7 @@ set(WEFT_HEADERS
   io/weft/byte_stream.hpp
   io/weft/socket_address.hpp
   io/weft/stream_socket.hpp
+  io/weft/stream_writer.hpp
   io/weft/listener.hpp
   io/weft/datagram_socket.hpp
   io/weft/pipe.hpp
@@ -93,6 +94,7 @@ set(WEFT_SOURCES
   io/weft/unique_fd.cpp
   io/weft/socket_address.cpp
   io/weft/stream_socket.cpp
+  io/weft/stream_writer.cpp
   io/weft/buffer_ring.cpp
   io/weft/receive_stream.cpp
   io/weft/detail/multishot.cpp

@@ -1,0 +1,377 @@
+// stream_writer: write-behind over sockets and pipes.
+#include <weft/io_loop.hpp>
+#include <weft/listener.hpp>
+#include <weft/pipe.hpp>
+#include <weft/sleep.hpp>
+#include <weft/stream_socket.hpp>
+#include <weft/stream_writer.hpp>
+#include <weft/when_all.hpp>
+
+#include <sys/socket.h>
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+using weft::task;
+
+namespace {
+
+std::byte pattern_at(std::size_t position) {
+  return static_cast<std::byte>(position * 7 % 251);
+}
+
+std::vector<std::byte> pattern(std::size_t size) {
+  std::vector<std::byte> data(size);
+  for (std::size_t i = 0; i < size; ++i)
+    data[i] = pattern_at(i);
+  return data;
+}
+
+// Reads until end of stream, checking every byte after the first `skip` against pattern();
+// returns how many of those arrived.
+template <class Stream>
+task<std::size_t> read_pattern(Stream& stream, std::size_t* mismatches, std::size_t skip = 0) {
+  std::size_t position = 0;
+  std::byte buffer[1000];
+  while (std::size_t got = co_await stream.read_some(buffer)) {
+    for (std::size_t i = 0; i < got; ++i) {
+      if (skip != 0) {
+        --skip;
+        continue;
+      }
+      if (buffer[i] != pattern_at(position)) ++*mismatches;
+      ++position;
+    }
+    co_await weft::sleep_for(0ms);  // a slow reader: the writer runs between reads
+  }
+  co_return position;
+}
+
+// Two connected TCP sockets with small kernel buffers, so that a writer soon meets a full socket.
+struct tcp_pair {
+  weft::stream_socket writer_side;
+  weft::stream_socket reader_side;
+};
+task<tcp_pair> small_buffered_pair() {
+  weft::listener server = weft::listener::bind(weft::socket_address::loopback());
+  weft::stream_socket client = co_await weft::connect(server.local_address());
+  weft::stream_socket accepted = co_await server.accept();
+  client.set_send_buffer_size(4096);
+  accepted.set_receive_buffer_size(4096);
+  co_return tcp_pair{std::move(client), std::move(accepted)};
+}
+
+// Fills the socket's kernel buffers with zeros until a send would block; returns how many.
+std::size_t fill_socket(const weft::stream_socket& socket) {
+  std::vector<std::byte> chunk(4096);
+  std::size_t total = 0;
+  while (true) {
+    ssize_t sent =
+        ::send(socket.native_handle(), chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent <= 0) return total;
+    total += static_cast<std::size_t>(sent);
+  }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a writer delivers every byte in order, whatever mix of small, unchanging and large "
+    "writes",
+    "[io][stream_writer]") {
+  weft::run([]() -> task<void> {
+    auto [out_socket, in_socket] = co_await small_buffered_pair();
+    constexpr std::size_t total = 400'000;
+    const std::vector<std::byte> data = pattern(total);  // outlives the writer: write_static
+    auto write = [](weft::stream_socket& socket, const std::vector<std::byte>& all) -> task<void> {
+      weft::stream_writer out{socket, 8192};
+      const std::size_t sizes[] = {1, 100, 3000, 20'000, 7, 8192, 9000};
+      std::size_t done = 0;
+      for (std::size_t i = 0; done < all.size(); ++i) {
+        std::size_t size = std::min(sizes[i % std::size(sizes)], all.size() - done);
+        std::span<const std::byte> piece{all.data() + done, size};
+        if (i % 3 == 0)
+          co_await out.write_static(piece);
+        else
+          co_await out.write(std::vector<std::byte>(piece.begin(), piece.end()));  // a temporary
+        done += size;
+      }
+      co_await out.flush();
+      CHECK(out.unsent() == 0);
+      socket.shutdown(weft::shutdown_direction::send);
+    };
+    std::size_t mismatches = 0;
+    auto [ignored, received] =
+        co_await weft::when_all(write(out_socket, data), read_pattern(in_socket, &mismatches));
+    CHECK(received == total);
+    CHECK(mismatches == 0);
+  }());
+}
+
+TEST_CASE("a write that does not fit waits for room: unsent bytes stay within the limit",
+          "[io][stream_writer]") {
+  weft::run([]() -> task<void> {
+    auto [out_socket, in_socket] = co_await small_buffered_pair();
+    static constexpr std::size_t limit = 8192;
+    static constexpr std::size_t piece = 1000;
+    static constexpr std::size_t pieces =
+        300;  // far more than the kernel's buffers and the limit hold
+    weft::stream_writer out{out_socket, limit};
+    std::size_t written = 0;
+    auto write = [](weft::stream_writer& w, weft::stream_socket& s,
+                    std::size_t* count) -> task<void> {
+      const std::vector<std::byte> all = pattern(pieces * piece);
+      for (; *count < pieces; ++*count)
+        co_await w.write(std::span{all}.subspan(*count * piece, piece));
+      co_await w.flush();
+      s.shutdown(weft::shutdown_direction::send);
+    };
+    auto observe_then_read = [](weft::stream_writer& w, weft::stream_socket& s,
+                                std::size_t* count) -> task<std::size_t> {
+      co_await weft::sleep_for(50ms);      // nobody reads meanwhile
+      CHECK(*count < pieces);              // the writer is held back...
+      CHECK(w.unsent() <= limit + piece);  // ...its unsent bytes bounded (the limit, the send)
+      std::size_t mismatches = 0;
+      std::size_t received = co_await read_pattern(s, &mismatches);
+      CHECK(mismatches == 0);
+      co_return received;
+    };
+    auto [ignored, received] = co_await weft::when_all(write(out, out_socket, &written),
+                                                       observe_then_read(out, in_socket, &written));
+    CHECK(received == pieces * piece);
+  }());
+}
+
+TEST_CASE("a failed send breaks the writer: the next write and flush say why, naming the peer",
+          "[io][stream_writer]") {
+  weft::run([]() -> task<void> {
+    weft::listener server = weft::listener::bind(weft::socket_address::loopback());
+    weft::stream_socket client = co_await weft::connect(server.local_address());
+    {
+      weft::stream_socket accepted = co_await server.accept();
+      ::linger abort_on_close{1, 0};  // close sends RST instead of FIN
+      REQUIRE(::setsockopt(accepted.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close,
+                           sizeof abort_on_close) == 0);
+    }
+    co_await weft::sleep_for(20ms);  // the destructor's close goes through the ring
+    weft::stream_writer out{client};
+    std::vector<std::byte> chunk(1000);
+    std::string first_error;
+    int code = 0;
+    for (int i = 0; i < 1000 && first_error.empty(); ++i) {
+      try {
+        co_await out.write(chunk);
+        co_await out.flush();
+      } catch (const std::system_error& e) {
+        first_error = e.what();
+        code = e.code().value();
+      }
+    }
+    CHECK((code == ECONNRESET || code == EPIPE));
+    CHECK_THAT(first_error, Catch::StartsWith("send to 127.0.0.1:" +
+                                              std::to_string(server.local_address().port())));
+    CHECK(out.broken());
+    std::string again;
+    try {
+      co_await out.write(chunk);
+    } catch (const std::system_error& e) {
+      again = e.what();
+    }
+    CHECK(again == first_error);
+  }());
+}
+
+TEST_CASE("a stop ends a waiting flush; the unsent bytes stay queued and all arrive",
+          "[io][stream_writer]") {
+  weft::run([]() -> task<void> {
+    auto [out_socket, in_socket] = co_await small_buffered_pair();
+    constexpr std::size_t total = 60'000;
+    weft::stream_writer out{out_socket};
+    std::size_t filler = fill_socket(out_socket);  // nothing more goes until the peer reads
+    const std::vector<std::byte> data = pattern(total);
+    co_await out.write(data);  // fits the default limit: copied, returns at once
+    std::stop_source stop;
+    auto flush = [](weft::stream_writer& w) -> task<bool> {
+      try {
+        co_await w.flush();
+      } catch (const weft::operation_cancelled&) {
+        co_return true;
+      }
+      co_return false;
+    };
+    auto stopper = [](std::stop_source* source) -> task<void> {
+      co_await weft::sleep_for(20ms);
+      source->request_stop();
+    };
+    auto [cancelled, ignored] = co_await weft::when_all(
+        weft::with_stop_token(flush(out), stop.get_token()), stopper(&stop));
+    CHECK(cancelled);
+    CHECK(!out.broken());
+    CHECK(out.unsent() > 0);
+    auto finish = [](weft::stream_writer& w, weft::stream_socket& s) -> task<void> {
+      co_await w.flush();
+      s.shutdown(weft::shutdown_direction::send);
+    };
+    std::size_t mismatches = 0;
+    auto [ignored2, received] = co_await weft::when_all(
+        finish(out, out_socket), read_pattern(in_socket, &mismatches, filler));
+    CHECK(received == total);
+    CHECK(mismatches == 0);
+  }());
+}
+
+TEST_CASE("a write larger than the limit stopped before any byte left takes nothing",
+          "[io][stream_writer]") {
+  weft::run([]() -> task<void> {
+    auto [out_socket, in_socket] = co_await small_buffered_pair();
+    fill_socket(out_socket);  // the next send waits for the reader
+    weft::stream_writer out{out_socket, 4096};
+    std::stop_source stop;
+    auto write = [](weft::stream_writer& w) -> task<bool> {
+      std::vector<std::byte> large(100'000);  // sent from here: larger than the limit
+      try {
+        co_await w.write(large);
+      } catch (const weft::operation_cancelled&) {
+        co_return true;
+      }
+      co_return false;
+    };
+    auto stopper = [](std::stop_source* source) -> task<void> {
+      co_await weft::sleep_for(20ms);
+      source->request_stop();
+    };
+    auto [cancelled, ignored] = co_await weft::when_all(
+        weft::with_stop_token(write(out), stop.get_token()), stopper(&stop));
+    CHECK(cancelled);
+    CHECK(!out.broken());  // nothing of it went: the stream is as if it was never written
+    CHECK(out.unsent() == 0);
+    co_await out.write("still usable");
+    auto finish = [](weft::stream_writer& w, weft::stream_socket& s) -> task<void> {
+      co_await w.flush();
+      s.shutdown(weft::shutdown_direction::send);
+    };
+    auto read = [](weft::stream_socket& s) -> task<std::string> {
+      std::string all;
+      std::byte buffer[4096];
+      while (std::size_t got = co_await s.read_some(buffer))
+        all.append(reinterpret_cast<const char*>(buffer), got);
+      co_return all;
+    };
+    auto [ignored2, all] = co_await weft::when_all(finish(out, out_socket), read(in_socket));
+    CHECK(all.substr(all.find_first_not_of('\0')) == "still usable");  // after fill_socket's zeros
+  }());
+}
+
+TEST_CASE("a write larger than the limit stopped part-way breaks the writer, saying so",
+          "[io][stream_writer]") {
+  weft::run([]() -> task<void> {
+    auto [out_socket, in_socket] = co_await small_buffered_pair();  // nobody reads
+    weft::stream_writer out{out_socket, 4096};
+    std::stop_source stop;
+    auto write = [](weft::stream_writer& w) -> task<bool> {
+      std::vector<std::byte> large(1 << 20);  // the kernel's buffers take a part of it
+      try {
+        co_await w.write(large);
+      } catch (const weft::operation_cancelled&) {
+        co_return true;
+      }
+      co_return false;
+    };
+    auto stopper = [](std::stop_source* source) -> task<void> {
+      co_await weft::sleep_for(20ms);
+      source->request_stop();
+    };
+    auto [cancelled, ignored] = co_await weft::when_all(
+        weft::with_stop_token(write(out), stop.get_token()), stopper(&stop));
+    CHECK(cancelled);
+    CHECK(out.broken());
+    std::string error;
+    try {
+      co_await out.write("more");
+    } catch (const std::system_error& e) {
+      error = e.what();
+    }
+    CHECK_THAT(error, Catch::Contains("cancelled after") && Catch::Contains("of 1048576 bytes"));
+  }());
+}
+
+TEST_CASE("destroying a writer with a send in flight cancels it; the loop ends promptly",
+          "[io][stream_writer]") {
+  auto start = std::chrono::steady_clock::now();
+  static const std::vector<std::byte> large(4 << 20);  // unchanging: write_static keeps a reference
+  weft::run([]() -> task<void> {
+    auto [out_socket, in_socket] = co_await small_buffered_pair();  // nobody reads
+    {
+      weft::stream_writer out{out_socket};
+      co_await out.write_static(large);  // idle writer: sent from `large`, returns at once
+      co_await out.write("and some copied bytes behind it");
+      CHECK(out.unsent() > 0);
+    }  // the send is stuck on the full socket: cancelled, its state freed at its CQE
+    co_await weft::sleep_for(10ms);
+  }());
+  // Had the send not been cancelled, the loop's drain would have waited its 5 s limit for it.
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+}
+
+TEST_CASE("waiting writes from several coroutines are taken whole, first come first served",
+          "[io][stream_writer]") {
+  weft::run([]() -> task<void> {
+    auto [out_socket, in_socket] = co_await small_buffered_pair();
+    weft::stream_writer out{out_socket, 4096};
+    fill_socket(out_socket);
+    auto write_block = [](weft::stream_writer& w, char letter) -> task<void> {
+      co_await w.write(std::string(3000, letter));  // two never fit the limit together
+    };
+    auto read_all = [](weft::stream_writer& w, weft::stream_socket& out,
+                       weft::stream_socket& in) -> task<std::string> {
+      co_await weft::sleep_for(20ms);  // every writer has queued by now
+      auto close_after_flush = [](weft::stream_writer& writer,
+                                  weft::stream_socket& socket) -> task<void> {
+        co_await writer.flush();
+        socket.shutdown(weft::shutdown_direction::send);
+      };
+      auto read = [](weft::stream_socket& socket) -> task<std::string> {
+        std::string all;
+        std::byte buffer[4096];
+        while (std::size_t got = co_await socket.read_some(buffer))
+          all.append(reinterpret_cast<const char*>(buffer), got);
+        co_return all;
+      };
+      auto [ignored, all] = co_await weft::when_all(close_after_flush(w, out), read(in));
+      co_return all;
+    };
+    auto [a, b, c, all] =
+        co_await weft::when_all(write_block(out, 'a'), write_block(out, 'b'), write_block(out, 'c'),
+                                read_all(out, out_socket, in_socket));
+    std::string tail = all.substr(all.find_first_not_of('\0'));  // after fill_socket's zeros
+    CHECK(tail == std::string(3000, 'a') + std::string(3000, 'b') + std::string(3000, 'c'));
+  }());
+}
+
+TEST_CASE("a writer over a pipe writes with write(2) and reports EPIPE once the reader is gone",
+          "[io][stream_writer]") {
+  weft::run([]() -> task<void> {
+    weft::pipe_ends ends = weft::pipe();
+    weft::stream_writer out{ends.writer};
+    co_await out.write("through the pipe");
+    co_await out.flush();
+    std::byte got[16];
+    co_await ends.reader.read_exact(got);
+    CHECK(std::string_view{reinterpret_cast<const char*>(got), 16} == "through the pipe");
+    co_await ends.reader.close();
+    std::string error;
+    try {
+      co_await out.write("nobody reads this");
+      co_await out.flush();
+    } catch (const std::system_error& e) {
+      error = e.what();
+      CHECK(e.code().value() == EPIPE);
+    }
+    CHECK_THAT(error, Catch::StartsWith("write to pipe"));
+  }());
+}
