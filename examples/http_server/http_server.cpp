@@ -5,7 +5,7 @@
 // Without --root every request gets the fixed 78-byte "Hello, World!" response (the plaintext
 // benchmark); with --root, GET /path serves files below DIR (404 when missing, 403 for paths that
 // try to leave DIR). Keep-alive and pipelining: every complete request in what arrived is answered
-// in order, and all those answers go out in one send. SIGINT/SIGTERM stop it: it stops accepting,
+// in order, and all those answers go out together. SIGINT/SIGTERM stop it: it stops accepting,
 // lets open connections finish their current requests, and exits 0.
 //
 // Input arrives through one multishot accept and, per connection, one multishot receive into a
@@ -22,6 +22,7 @@
 #include <weft/receive_stream.hpp>
 #include <weft/signal_set.hpp>
 #include <weft/stream_socket.hpp>
+#include <weft/stream_writer.hpp>
 #include <weft/task_scope.hpp>
 #include <weft/when_any.hpp>
 
@@ -204,19 +205,23 @@ task<std::size_t> answer_from_files(std::string_view data, std::string& output,
   co_return consumed;
 }
 
-// One connection: take what arrives, answer every complete request in it, send the answers
-// together. Ends when the client closes, asks to close, or sends something unparseable.
+// One connection: take what arrives, answer every complete request in it, hand the answers to the
+// connection's writer. Ends when the client closes, asks to close, or sends something unparseable.
 //
 // The bytes arrive in buffers of the server's buffer ring through one multishot receive: a
 // connection waiting for its next request holds no buffer and costs no SQE. Requests are parsed
 // in place in the ring's buffer; only a request split across two arrivals is copied (`partial`).
+//
+// Answers go out through a weft::stream_writer: handing them over returns at once, and the writer
+// sends them while this coroutine waits for the next request, so a send's completion resumes
+// nobody. The fixed answers are never copied: write_static sends them from `hello_responses`.
 task<void> serve(weft::stream_socket connection, weft::buffer_ring buffers,
                  const server_config* config) {
   constexpr std::size_t max_head = 8192;
   weft::receive_stream incoming{connection, buffers};
-  std::string partial;     // the start of a request whose end has not arrived yet
-  std::size_t hellos = 0;  // fixed responses owed, sent before `output`
-  std::string output;
+  weft::stream_writer out{connection};
+  std::string partial;  // the start of a request whose end has not arrived yet
+  std::string output;   // answers other than the fixed one, sent after the fixed ones
   bool open = true;
   try {
     while (open) {
@@ -227,6 +232,7 @@ task<void> serve(weft::stream_socket connection, weft::buffer_ring buffers,
         partial.append(data);
         data = partial;
       }
+      std::size_t hellos = 0;  // fixed responses owed
       std::size_t consumed =
           config->root.empty()
               ? parse_requests(data, output, open, [&hellos](std::string_view) { ++hellos; })
@@ -237,29 +243,34 @@ task<void> serve(weft::stream_socket connection, weft::buffer_ring buffers,
         std::string rest{data.substr(consumed)};  // `data` may point into `partial`
         partial = std::move(rest);
       }
-      chunk.reset();  // back to the ring before the send: another client may need it
+      chunk.reset();                    // back to the ring: another client may need it
       if (partial.size() > max_head) {  // one request head larger than any sane client sends
         append_status(output, 431, "Request Header Fields Too Large", "too large\n");
         open = false;
       }
-      // Shielded from cancellation: when the server stops, requests it has read still get
-      // their answers; the wait for the next request is what a stop interrupts.
-      // (One co_await for both kinds of answer: each awaiter has its place in the frame, which
-      // every idle connection keeps.)
-      while (hellos != 0 || !output.empty()) {
+      // Shielded from cancellation: when the server stops, requests it has read still get their
+      // answers (a write waits only when the client lets 64 KiB of answers pile up); the wait for
+      // the next request is what a stop interrupts.
+      for (; hellos != 0; hellos -= std::min(hellos, hello_copies)) {
         std::size_t batch = std::min(hellos, hello_copies);
-        std::string_view answers =
-            batch != 0 ? std::string_view{hello_responses}.substr(0, batch * hello_response.size())
-                       : std::string_view{output};
-        co_await weft::shielded(connection.write_all(answers));
-        if (batch != 0)
-          hellos -= batch;
-        else
-          output.clear();
+        co_await weft::shielded(out.write_static(
+            std::string_view{hello_responses}.substr(0, batch * hello_response.size())));
+      }
+      if (!output.empty()) {
+        co_await weft::shielded(out.write(output));  // copied: `output` can be reused at once
+        output.clear();
       }
     }
+  } catch (const weft::operation_cancelled&) {
+    // The server is stopping: what was read has been handed over; it is flushed below.
   } catch (const std::system_error& e) {
     // A client that resets or vanishes ends its connection, not the server.
+    weft::log_debug("connection ended: {}", e.what());
+    co_return;
+  }
+  try {
+    co_await weft::shielded(out.flush());  // the writer drops what it has not sent
+  } catch (const std::system_error& e) {
     weft::log_debug("connection ended: {}", e.what());
   }
 }
