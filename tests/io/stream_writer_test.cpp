@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -222,6 +223,43 @@ TEST_CASE("a stop ends a waiting flush; the unsent bytes stay queued and all arr
         finish(out, out_socket), read_pattern(in_socket, &mismatches, filler));
     CHECK(received == total);
     CHECK(mismatches == 0);
+  }());
+}
+
+TEST_CASE("stop requests from another thread end waiting writes and flushes, many times over",
+          "[io][stream_writer]") {
+  // The stop arrives on a plain thread while the coroutine waits (or is about to): the wait must
+  // end exactly once, on the loop thread, whichever way the race goes.
+  weft::run([]() -> task<void> {
+    auto [out_socket, in_socket] = co_await small_buffered_pair();  // nobody reads
+    weft::stream_writer out{out_socket, 4096};
+    fill_socket(out_socket);
+    co_await out.write(std::string(4000, 'x'));  // taken; its send waits for the reader
+    int cancelled = 0;
+    for (int round = 0; round < 200; ++round) {
+      std::stop_source stop;
+      auto wait = [](weft::stream_writer& w, int kind) -> task<bool> {
+        try {
+          if (kind == 0)
+            co_await w.flush();
+          else
+            co_await w.write(std::string(1000, 'y'));  // no room: it waits
+        } catch (const weft::operation_cancelled&) {
+          co_return true;
+        }
+        co_return false;
+      };
+      std::thread stopper{[&stop, round] {
+        if (round % 2 == 0) std::this_thread::yield();
+        stop.request_stop();
+      }};
+      bool was_cancelled = co_await weft::with_stop_token(wait(out, round % 2), stop.get_token());
+      stopper.join();
+      cancelled += was_cancelled ? 1 : 0;
+    }
+    CHECK(cancelled == 200);  // nobody reads: no wait can have ended any other way
+    CHECK(!out.broken());
+    CHECK(out.unsent() <= 4000);  // cancelled writes took nothing
   }());
 }
 
