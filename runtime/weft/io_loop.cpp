@@ -469,8 +469,11 @@ bool io_loop::spin_for_inbox(std::optional<clock::time_point> deadline) {
     }
     yielder.due(now);
     if (operations_in_flight_ != 0 && now - start > std::chrono::microseconds(5)) {
+      std::size_t operations_before = operations_in_flight_;
       poll_completions();  // I/O must not wait for the spin to end
-      if (ready_count_ != 0) {
+      // Work made ready ends the spin, and so does an operation that ended without making any
+      // (a write-behind send): it may have been the last one a drain waits for.
+      if (ready_count_ != 0 || operations_in_flight_ != operations_before) {
         detail::spin_ended(true);
         return true;
       }
