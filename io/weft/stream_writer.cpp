@@ -91,7 +91,7 @@ class write_behind final : private uring_completion, private work_item {
     advance();  // a smaller write queued behind it may fit now
   }
 
-  [[noreturn]] void rethrow_error() const { std::rethrow_exception(error_); }
+  [[nodiscard]] const std::exception_ptr& error() const noexcept { return error_; }
 
   /// The writer is destroyed: drop what is unsent, cancel the send in flight, and free this now or
   /// at its completion.
@@ -273,9 +273,9 @@ class write_behind final : private uring_completion, private work_item {
     current_ = {};
     filling_.clear();
     finish_segment();
-    if (direct_ != nullptr) std::exchange(direct_, nullptr)->finish(-EIO);
+    if (direct_ != nullptr) std::exchange(direct_, nullptr)->fail(error_);
     while (head_ != nullptr)
-      pop_head()->finish(-EIO);
+      pop_head()->fail(error_);
   }
 
   [[nodiscard]] std::size_t buffered() const noexcept { return sending_.size() + filling_.size(); }
@@ -311,7 +311,7 @@ bool writer_wait::try_write(bool unchanging) {
   WEFT_CHECK(writer_ != nullptr, "write on a moved-from stream_writer");
   bool broken = false;
   if (!writer_->try_take(data_, unchanging, broken)) return false;
-  if (broken) result_ = -EIO;
+  if (broken) error_ = writer_->error();
   return true;
 }
 
@@ -319,7 +319,7 @@ bool writer_wait::try_flush() {
   WEFT_CHECK(writer_ != nullptr, "flush on a moved-from stream_writer");
   bool broken = false;
   if (!writer_->try_flush(broken)) return false;
-  if (broken) result_ = -EIO;
+  if (broken) error_ = writer_->error();
   return true;
 }
 
@@ -335,7 +335,7 @@ void writer_wait::resume() {
   if (stopped_before_start_) throw operation_cancelled{};
   (void)disarm();  // a stop that came after the wait ended changes nothing
   if (result_ == -ECANCELED) throw operation_cancelled{};
-  if (result_ == -EIO) writer_->rethrow_error();
+  if (error_) std::rethrow_exception(error_);  // never through writer_: it may be gone
 }
 
 }  // namespace detail

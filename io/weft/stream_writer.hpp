@@ -11,7 +11,8 @@
 // when a send completes: the completion starts the next send itself. The coroutine waits only
 // when it must: for room (the writer holds `limit` unsent bytes: back-pressure) or in flush().
 //
-// Threading model: loop thread only, like the stream. The stream must outlive the writer.
+// Threading model: loop thread only, like the stream. The stream object must outlive the writer
+// and stay where it is (the writer keeps its address, to name it in error messages).
 //
 // Order: at most one send is in flight. Bytes go out in the order they were handed over: the send
 // in flight, then the writer's buffer (writes copied while a send was in flight, sent together
@@ -35,9 +36,11 @@
 #include <weft/detail/loop_wait.hpp>
 #include <weft/detail/socket_base.hpp>
 
+#include <cerrno>
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
+#include <exception>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,9 +61,14 @@ class writer_wait : public loop_wait {
   writer_wait(write_behind* writer, kind what, std::span<const std::byte> data) noexcept
       : writer_(writer), data_(data), kind_(what) {}
 
-  /// The writer's side, on the loop thread: the wait is over (0), cancelled (-ECANCELED) or the
-  /// writer broke (-EIO: the writer's error is rethrown).
+  /// The writer's side, on the loop thread: the wait is over (0) or cancelled (-ECANCELED).
   void finish(int result) noexcept { complete(result); }
+  /// The writer broke: `error` is rethrown by await_resume. A copy, since the writer may be gone
+  /// by then (another waiter, resumed first, may have destroyed it).
+  void fail(std::exception_ptr error) noexcept {
+    error_ = std::move(error);
+    complete(-EIO);
+  }
 
   writer_wait* next = nullptr;
 
@@ -78,6 +86,7 @@ class writer_wait : public loop_wait {
 
   write_behind* writer_;
   std::span<const std::byte> data_;
+  std::exception_ptr error_;  // the writer's error, once it broke
   kind kind_;
   bool stopped_before_start_ = false;
 };
@@ -105,8 +114,10 @@ class stream_writer {
   static constexpr std::size_t default_limit = 64 * 1024;
 
   /// A writer for `stream` (a stream_socket, a pipe_writer, anything with native_handle() and
-  /// describe()), holding at most `limit` unsent bytes. Sockets are written with send(2) and
-  /// MSG_NOSIGNAL (a vanished peer is EPIPE, not SIGPIPE), anything else with write(2).
+  /// describe()), holding at most `limit` copied unsent bytes (write_static's bytes are not
+  /// copied, and a write larger than `limit` is sent from the caller's memory). Sockets are
+  /// written with send(2) and MSG_NOSIGNAL (a vanished peer is EPIPE, not SIGPIPE), anything else
+  /// with write(2). A moved-from writer aborts on any write or flush.
   template <class Stream>
   requires requires(const Stream& s) {
     { s.native_handle() } -> std::same_as<int>;
@@ -131,9 +142,11 @@ class stream_writer {
   ///   Throws: the error that broke the writer (a failed send, now or earlier): std::system_error
   ///     "send to <peer>: Broken pipe".
   ///   Cancellation: a write still waiting for room takes nothing and throws operation_cancelled;
-  ///     the writer stays usable. A write larger than `limit` that is being sent is cancelled in
-  ///     the kernel (ASYNC_CANCEL); if part of it had gone, the stream's contents are incomplete
-  ///     and the writer breaks ("... cancelled after N of M bytes").
+  ///     the writer stays usable. A stop requested before the co_await does not stop a write that
+  ///     fits at once (it never waits); one that would wait throws operation_cancelled at once. A
+  ///     write larger than `limit` that is being sent is cancelled in the kernel (ASYNC_CANCEL); if
+  ///     part of it had gone, the stream's contents are incomplete and the writer breaks ("...
+  ///     cancelled after N of M bytes").
   class [[nodiscard]] write_awaiter : private detail::writer_wait {
    public:
     write_awaiter(detail::write_behind* writer, std::span<const std::byte> data,
@@ -158,9 +171,11 @@ class stream_writer {
   [[nodiscard]] write_awaiter write(std::string_view text) noexcept {
     return write(std::as_bytes(std::span{text.data(), text.size()}));
   }
-  /// `co_await out.write_static(data)`: for bytes that stay alive and unchanged as long as the
-  /// writer does (string literals, constant tables): when the writer is idle they are sent from
-  /// where they are, with no copy. Otherwise as write().
+  /// `co_await out.write_static(data)`: for bytes with static storage, or anything else that
+  /// stays alive and unchanged until the loop's run() has returned (string literals, constant
+  /// tables): when the writer is idle they are sent from where they are, with no copy, and a
+  /// send of them may still be running after the writer is destroyed (until its CQE). Otherwise
+  /// as write().
   [[nodiscard]] write_awaiter write_static(std::span<const std::byte> data) noexcept {
     return write_awaiter{state_, data, true};
   }
@@ -174,6 +189,7 @@ class stream_writer {
   ///   Resumes on: the loop thread.
   ///   Throws: the error that broke the writer.
   ///   Cancellation: throws operation_cancelled; the unsent bytes stay queued and keep going out.
+  ///     A stop requested before the co_await throws at once unless nothing is unsent.
   class [[nodiscard]] flush_awaiter : private detail::writer_wait {
    public:
     explicit flush_awaiter(detail::write_behind* writer) noexcept
