@@ -6,7 +6,7 @@
 // benchmark); with --root, GET /path serves files below DIR (404 when missing, 403 for paths that
 // try to leave DIR). Keep-alive and pipelining: every complete request in what arrived is answered
 // in order, and all those answers go out together. SIGINT/SIGTERM stop it: it stops accepting,
-// lets open connections finish their current requests, and exits 0.
+// gives open connections up to 5 s to take the answers to requests already read, and exits 0.
 //
 // Input arrives through one multishot accept and, per connection, one multishot receive into a
 // shared ring of provided buffers (weft::buffer_ring): no SQE per read, no buffer per idle
@@ -24,6 +24,7 @@
 #include <weft/stream_socket.hpp>
 #include <weft/stream_writer.hpp>
 #include <weft/task_scope.hpp>
+#include <weft/timeout.hpp>
 #include <weft/when_any.hpp>
 
 #include <fmt/format.h>
@@ -276,30 +277,34 @@ task<void> serve(weft::stream_socket connection, weft::buffer_ring buffers,
         append_status(output, 431, "Request Header Fields Too Large", "too large\n");
         open = false;
       }
-      // Shielded from cancellation: when the server stops, requests it has read still get their
-      // answers (a write waits only when the client lets 64 KiB of answers pile up); the wait for
-      // the next request is what a stop interrupts.
+      // A write returns at once unless this client let 64 KiB of answers pile up unread.
       for (; hellos != 0; hellos -= std::min(hellos, hello_copies)) {
         std::size_t batch = std::min(hellos, hello_copies);
-        co_await weft::shielded(out.write_static(
-            std::string_view{hello_responses}.substr(0, batch * hello_response.size())));
+        co_await out.write_static(
+            std::string_view{hello_responses}.substr(0, batch * hello_response.size()));
       }
       if (!output.empty()) {
-        co_await weft::shielded(out.write(output));  // copied: `output` can be reused at once
+        co_await out.write(output);  // copied: `output` can be reused at once
         output.clear();
       }
     }
+    co_await out.flush();  // the writer drops what it has not sent when it is destroyed
+    co_return;
   } catch (const weft::operation_cancelled&) {
-    // The server is stopping: what was read has been handed over; it is flushed below.
+    // The server is stopping: the answers handed over still go out, below.
   } catch (const std::system_error& e) {
     // A client that resets or vanishes ends its connection, not the server.
     weft::log_debug("connection ended: {}", e.what());
     co_return;
   }
+  // Stopping: requests already read get their answers, within a grace period, so that a client
+  // that does not read cannot hold the server up. The shield keeps the server's stop from
+  // cancelling the flush at once; the time limit ends it.
+  auto flush = [](weft::stream_writer* writer) -> task<void> { co_await writer->flush(); };
   try {
-    co_await weft::shielded(out.flush());  // the writer drops what it has not sent
-  } catch (const std::system_error& e) {
-    weft::log_debug("connection ended: {}", e.what());
+    co_await weft::shielded(weft::timeout(flush(&out), std::chrono::seconds(5)));
+  } catch (const std::system_error& e) {  // timed_out is one too
+    weft::log_debug("connection ended while stopping: {}", e.what());
   }
 }
 
