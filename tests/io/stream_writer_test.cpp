@@ -79,6 +79,49 @@ std::size_t fill_socket(const weft::stream_socket& socket) {
   }
 }
 
+// Runs `body` and requests stop on it after 20 ms; true when it ended with operation_cancelled.
+task<bool> cancelled_by_stop_in_20ms(task<void> body) {
+  std::stop_source stop;
+  auto run = [](task<void> t) -> task<bool> {
+    try {
+      co_await std::move(t);
+    } catch (const weft::operation_cancelled&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  auto stopper = [](std::stop_source* source) -> task<void> {
+    co_await weft::sleep_for(20ms);
+    source->request_stop();
+  };
+  auto [cancelled, ignored] = co_await weft::when_all(
+      weft::with_stop_token(run(std::move(body)), stop.get_token()), stopper(&stop));
+  co_return cancelled;
+}
+
+task<void> flush(weft::stream_writer& writer) {
+  co_await writer.flush();
+}
+
+// A write larger than the writer's limit, sent from this frame.
+task<void> write_zeros(weft::stream_writer& writer, std::size_t size) {
+  std::vector<std::byte> large(size);
+  co_await writer.write(large);
+}
+
+task<void> flush_and_shut_down(weft::stream_writer& writer, weft::stream_socket& socket) {
+  co_await writer.flush();
+  socket.shutdown(weft::shutdown_direction::send);
+}
+
+task<std::string> read_all(weft::stream_socket& socket) {
+  std::string all;
+  std::byte buffer[4096];
+  while (std::size_t got = co_await socket.read_some(buffer))
+    all.append(reinterpret_cast<const char*>(buffer), got);
+  co_return all;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -132,8 +175,7 @@ TEST_CASE("a write that does not fit waits for room (back-pressure), and every b
       co_await w.flush();
       s.shutdown(weft::shutdown_direction::send);
     };
-    auto observe_then_read = [](weft::stream_writer& w, weft::stream_socket& s,
-                                std::size_t* count) -> task<std::size_t> {
+    auto observe_then_read = [](weft::stream_socket& s, std::size_t* count) -> task<std::size_t> {
       co_await weft::sleep_for(50ms);  // nobody reads meanwhile
       CHECK(*count < pieces);          // the writer is held back: its room is full
       std::size_t mismatches = 0;
@@ -142,7 +184,7 @@ TEST_CASE("a write that does not fit waits for room (back-pressure), and every b
       co_return received;
     };
     auto [ignored, received] = co_await weft::when_all(write(out, out_socket, &written),
-                                                       observe_then_read(out, in_socket, &written));
+                                                       observe_then_read(in_socket, &written));
     CHECK(received == pieces * piece);
   }());
 }
@@ -195,31 +237,13 @@ TEST_CASE("a stop ends a waiting flush; the unsent bytes stay queued and all arr
     std::size_t filler = fill_socket(out_socket);  // nothing more goes until the peer reads
     const std::vector<std::byte> data = pattern(total);
     co_await out.write(data);  // fits the default limit: copied, returns at once
-    std::stop_source stop;
-    auto flush = [](weft::stream_writer& w) -> task<bool> {
-      try {
-        co_await w.flush();
-      } catch (const weft::operation_cancelled&) {
-        co_return true;
-      }
-      co_return false;
-    };
-    auto stopper = [](std::stop_source* source) -> task<void> {
-      co_await weft::sleep_for(20ms);
-      source->request_stop();
-    };
-    auto [cancelled, ignored] = co_await weft::when_all(
-        weft::with_stop_token(flush(out), stop.get_token()), stopper(&stop));
+    bool cancelled = co_await cancelled_by_stop_in_20ms(flush(out));
     CHECK(cancelled);
     CHECK(!out.broken());
     CHECK(out.unsent() > 0);
-    auto finish = [](weft::stream_writer& w, weft::stream_socket& s) -> task<void> {
-      co_await w.flush();
-      s.shutdown(weft::shutdown_direction::send);
-    };
     std::size_t mismatches = 0;
-    auto [ignored2, received] = co_await weft::when_all(
-        finish(out, out_socket), read_pattern(in_socket, &mismatches, filler));
+    auto [ignored, received] = co_await weft::when_all(
+        flush_and_shut_down(out, out_socket), read_pattern(in_socket, &mismatches, filler));
     CHECK(received == total);
     CHECK(mismatches == 0);
   }());
@@ -272,38 +296,13 @@ TEST_CASE("a write larger than the limit stopped before any byte left takes noth
     auto [out_socket, in_socket] = small_buffered_pair();
     fill_socket(out_socket);  // the next send waits for the reader
     weft::stream_writer out{out_socket, 4096};
-    std::stop_source stop;
-    auto write = [](weft::stream_writer& w) -> task<bool> {
-      std::vector<std::byte> large(100'000);  // sent from here: larger than the limit
-      try {
-        co_await w.write(large);
-      } catch (const weft::operation_cancelled&) {
-        co_return true;
-      }
-      co_return false;
-    };
-    auto stopper = [](std::stop_source* source) -> task<void> {
-      co_await weft::sleep_for(20ms);
-      source->request_stop();
-    };
-    auto [cancelled, ignored] = co_await weft::when_all(
-        weft::with_stop_token(write(out), stop.get_token()), stopper(&stop));
+    bool cancelled = co_await cancelled_by_stop_in_20ms(write_zeros(out, 100'000));
     CHECK(cancelled);
     CHECK(!out.broken());  // nothing of it went: the stream is as if it was never written
     CHECK(out.unsent() == 0);
     co_await out.write("still usable");
-    auto finish = [](weft::stream_writer& w, weft::stream_socket& s) -> task<void> {
-      co_await w.flush();
-      s.shutdown(weft::shutdown_direction::send);
-    };
-    auto read = [](weft::stream_socket& s) -> task<std::string> {
-      std::string all;
-      std::byte buffer[4096];
-      while (std::size_t got = co_await s.read_some(buffer))
-        all.append(reinterpret_cast<const char*>(buffer), got);
-      co_return all;
-    };
-    auto [ignored2, all] = co_await weft::when_all(finish(out, out_socket), read(in_socket));
+    auto [ignored, all] =
+        co_await weft::when_all(flush_and_shut_down(out, out_socket), read_all(in_socket));
     CHECK(all.substr(all.find_first_not_of('\0')) == "still usable");  // after fill_socket's zeros
   }());
 }
@@ -313,22 +312,8 @@ TEST_CASE("a write larger than the limit stopped part-way breaks the writer, say
   weft::run([]() -> task<void> {
     auto [out_socket, in_socket] = small_buffered_pair();  // nobody reads
     weft::stream_writer out{out_socket, 4096};
-    std::stop_source stop;
-    auto write = [](weft::stream_writer& w) -> task<bool> {
-      std::vector<std::byte> large(1 << 20);  // the kernel's buffers take a part of it
-      try {
-        co_await w.write(large);
-      } catch (const weft::operation_cancelled&) {
-        co_return true;
-      }
-      co_return false;
-    };
-    auto stopper = [](std::stop_source* source) -> task<void> {
-      co_await weft::sleep_for(20ms);
-      source->request_stop();
-    };
-    auto [cancelled, ignored] = co_await weft::when_all(
-        weft::with_stop_token(write(out), stop.get_token()), stopper(&stop));
+    // The kernel's buffers take a part of the 1 MiB before the send waits.
+    bool cancelled = co_await cancelled_by_stop_in_20ms(write_zeros(out, 1 << 20));
     CHECK(cancelled);
     CHECK(out.broken());
     std::string error;
@@ -370,13 +355,9 @@ TEST_CASE("assigning over a writer with a send in flight cancels that send like 
     co_await out.write_static(large);  // stuck on the full socket
     out = weft::stream_writer{out_socket};
     co_await out.write("to the other socket");
-    co_await out.flush();
-    out_socket.shutdown(weft::shutdown_direction::send);
-    std::string all;
-    std::byte buffer[64];
-    while (std::size_t got = co_await in_socket.read_some(buffer))
-      all.append(reinterpret_cast<const char*>(buffer), got);
-    CHECK(all == "to the other socket");
+    co_await flush_and_shut_down(out, out_socket);
+    std::string received = co_await read_all(in_socket);
+    CHECK(received == "to the other socket");
   }());
   CHECK(std::chrono::steady_clock::now() - start < 3s);
 }
@@ -430,27 +411,15 @@ TEST_CASE("waiting writes from several coroutines are taken whole, first come fi
     auto write_block = [](weft::stream_writer& w, char letter, std::size_t size) -> task<void> {
       co_await w.write(std::string(size, letter));
     };
-    auto read_all = [](weft::stream_writer& w, weft::stream_socket& out,
-                       weft::stream_socket& in) -> task<std::string> {
+    auto read_later = [](weft::stream_writer& w, weft::stream_socket& out,
+                         weft::stream_socket& in) -> task<std::string> {
       co_await weft::sleep_for(20ms);  // every writer has queued by now
-      auto close_after_flush = [](weft::stream_writer& writer,
-                                  weft::stream_socket& socket) -> task<void> {
-        co_await writer.flush();
-        socket.shutdown(weft::shutdown_direction::send);
-      };
-      auto read = [](weft::stream_socket& socket) -> task<std::string> {
-        std::string all;
-        std::byte buffer[4096];
-        while (std::size_t got = co_await socket.read_some(buffer))
-          all.append(reinterpret_cast<const char*>(buffer), got);
-        co_return all;
-      };
-      auto [ignored, all] = co_await weft::when_all(close_after_flush(w, out), read(in));
+      auto [ignored, all] = co_await weft::when_all(flush_and_shut_down(w, out), read_all(in));
       co_return all;
     };
     auto [a, b, c, all] =
         co_await weft::when_all(write_block(out, 'a', 3000), write_block(out, 'b', 3000),
-                                write_block(out, 'c', 10), read_all(out, out_socket, in_socket));
+                                write_block(out, 'c', 10), read_later(out, out_socket, in_socket));
     std::string tail = all.substr(all.find_first_not_of('\0'));  // after fill_socket's zeros
     CHECK(tail == std::string(3000, 'a') + std::string(3000, 'b') + std::string(10, 'c'));
   }());
