@@ -4,16 +4,22 @@
 //   check_client http --port N      keep-alive, pipelined, split, with-body and malformed requests,
 //                                   checks every response
 //   check_client file --port N      static-file mode: a served file, a 404, a refused "/.."
+//   check_client stalled --port N   a client that sends requests and never reads the answers;
+//                                   then it stops the server (SIGTERM to $WEFT_SERVER_PID, set by
+//                                   with_server.sh) and checks that the server exits anyway
 //
 // Written with weft too: every connection is a coroutine on one loop.
 #include <weft/io_loop.hpp>
 #include <weft/sleep.hpp>
 #include <weft/stream_socket.hpp>
+#include <weft/timeout.hpp>
 #include <weft/when_all.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,11 +121,59 @@ task<int> check_file(weft::socket_address to) {
   co_return ok ? 0 : 1;
 }
 
+// Whether process `pid` has exited (it is then a zombie until with_server.sh reaps it).
+bool has_exited(int pid) {
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  std::size_t name_end = line.rfind(')');  // "PID (name) STATE ..."
+  return name_end == std::string::npos || line.substr(name_end + 2, 1) == "Z";
+}
+
+task<int> check_stalled(weft::socket_address to) {
+  const char* server_pid = std::getenv("WEFT_SERVER_PID");
+  if (server_pid == nullptr) {
+    std::fprintf(stderr, "check_client: stalled mode needs WEFT_SERVER_PID\n");
+    co_return 2;
+  }
+  int pid = std::atoi(server_pid);
+  weft::stream_socket s = co_await weft::connect(to);
+  s.set_receive_buffer_size(4096);
+  // Pipelined requests until the server stops taking them: its answers, never read, have filled
+  // the sockets' buffers and its writer's room.
+  std::string batch;
+  for (int i = 0; i < 1000; ++i)
+    batch += "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto send = [](weft::stream_socket* socket, const std::string* data) -> task<void> {
+    co_await socket->send_all(*data);
+  };
+  bool stalled = false;
+  for (int i = 0; i < 5000 && !stalled; ++i) {
+    try {
+      co_await weft::timeout(send(&s, &batch), std::chrono::milliseconds(500));
+    } catch (const weft::timed_out&) {
+      stalled = true;
+    }
+  }
+  ::kill(pid, SIGTERM);
+  auto stopped_at = std::chrono::steady_clock::now();
+  while (!has_exited(pid) &&
+         std::chrono::steady_clock::now() - stopped_at < std::chrono::seconds(30))
+    co_await weft::sleep_for(std::chrono::milliseconds(50));
+  bool exited = has_exited(pid);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - stopped_at);
+  std::printf("check_client: a client that never reads: server %s, %s after SIGTERM (%lld ms)\n",
+              stalled ? "stalled" : "NEVER STALLED", exited ? "exited" : "STILL RUNNING",
+              static_cast<long long>(took.count()));
+  co_return stalled&& exited ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 4 || std::string_view{argv[2]} != "--port") {
-    std::fprintf(stderr, "usage: check_client echo|http|file --port N\n");
+    std::fprintf(stderr, "usage: check_client echo|http|file|stalled --port N\n");
     return 2;
   }
   std::string_view mode = argv[1];
@@ -128,6 +182,7 @@ int main(int argc, char** argv) {
     if (mode == "echo") return weft::run(check_echo(to));
     if (mode == "http") return weft::run(check_http(to));
     if (mode == "file") return weft::run(check_file(to));
+    if (mode == "stalled") return weft::run(check_stalled(to));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "check_client: %s\n", e.what());
     return 1;

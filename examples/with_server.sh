@@ -2,8 +2,9 @@
 # with_server.sh SERVER [ARGS...] -- CLIENT [ARGS...]
 #
 # Runs an example server on a port the kernel picks (--port 0), reads the port from its first line
-# ("...: listening on 127.0.0.1:PORT"), runs the client with "--port PORT", then stops the server
-# with SIGTERM and checks that it exits 0 — so CTest checks the graceful shutdown too.
+# ("...: listening on 127.0.0.1:PORT"), runs the client with "--port PORT" (and the server's pid in
+# WEFT_SERVER_PID), then stops the server with SIGTERM and checks that it exits 0 — so CTest checks
+# the graceful shutdown too.
 set -euo pipefail
 server=()
 while [[ $1 != -- ]]; do server+=("$1"); shift; done
@@ -23,8 +24,8 @@ done
 [[ -n $port ]] || { echo "with_server: the server did not say its port"; cat "$output"; exit 1; }
 
 status=0
-"${client[@]}" --port "$port" || status=$?
-kill -TERM "$pid"
+WEFT_SERVER_PID=$pid "${client[@]}" --port "$port" || status=$?
+kill -TERM "$pid" 2>/dev/null || true  # a client may have stopped it already
 server_status=0
 wait "$pid" || server_status=$?
 cat "$output"
