@@ -9,7 +9,8 @@
 // Against write_all: write_all resumes its coroutine when the kernel has taken the bytes, one
 // resumption per answer; a server spends a few percent of its CPU there. A writer resumes nobody
 // when a send completes: the completion starts the next send itself. The coroutine waits only
-// when it must: for room (the writer holds `limit` unsent bytes: back-pressure) or in flush().
+// when it must: for room (the writer holds `limit` copied bytes not yet sent: back-pressure) or
+// in flush().
 //
 // Threading model: loop thread only, like the stream. The stream object must outlive the writer
 // and stay where it is (the writer keeps its address, to name it in error messages).
