@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "../support/fd_count.hpp"
+#include "../support/sockets.hpp"
 
 using namespace std::chrono_literals;
 using weft::task;
@@ -175,15 +176,7 @@ TEST_CASE("half-close: the peer reads end of stream and can still answer", "[io]
 
 TEST_CASE("a peer that resets mid-send gives ECONNRESET or EPIPE, not SIGPIPE", "[io][socket]") {
   weft::run([]() -> task<void> {
-    weft::listener server = weft::listener::bind(weft::socket_address::loopback());
-    weft::stream_socket client = co_await weft::connect(server.local_address());
-    {
-      weft::stream_socket accepted = co_await server.accept();
-      ::linger abort_on_close{1, 0};  // close sends RST instead of FIN
-      REQUIRE(::setsockopt(accepted.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close,
-                           sizeof abort_on_close) == 0);
-    }
-    co_await weft::sleep_for(20ms);  // the destructor's close goes through the ring
+    auto [client, port] = co_await weft::test::connect_to_resetting_peer();
     std::vector<std::byte> chunk(1 << 16);
     int error = 0;
     try {
@@ -191,8 +184,7 @@ TEST_CASE("a peer that resets mid-send gives ECONNRESET or EPIPE, not SIGPIPE", 
         co_await client.send_all(chunk);
     } catch (const std::system_error& e) {
       error = e.code().value();
-      CHECK_THAT(e.what(), Catch::StartsWith("send to 127.0.0.1:" +
-                                             std::to_string(server.local_address().port())));
+      CHECK_THAT(e.what(), Catch::StartsWith("send to 127.0.0.1:" + std::to_string(port)));
     }
     CHECK((error == ECONNRESET || error == EPIPE));
   }());
@@ -239,21 +231,10 @@ TEST_CASE("a stop request ends a write_all blocked on a peer that does not read"
     client.set_send_buffer_size(4096);
     idle_peer.set_receive_buffer_size(4096);
     std::vector<std::byte> data(8 << 20);
-    std::stop_source stop;
-    auto write = [](weft::stream_socket& s, std::span<const std::byte> bytes) -> task<bool> {
-      try {
-        co_await s.write_all(bytes);
-      } catch (const weft::operation_cancelled&) {
-        co_return true;
-      }
-      co_return false;
+    auto write = [](weft::stream_socket& s, std::span<const std::byte> bytes) -> task<void> {
+      co_await s.write_all(bytes);
     };
-    auto stopper = [](std::stop_source* source) -> task<void> {
-      co_await weft::sleep_for(20ms);
-      source->request_stop();
-    };
-    auto [cancelled, ignored] = co_await weft::when_all(
-        weft::with_stop_token(write(client, data), stop.get_token()), stopper(&stop));
+    bool cancelled = co_await weft::test::cancelled_by_stop_after(write(client, data), 20ms);
     CHECK(cancelled);
   }());
 }

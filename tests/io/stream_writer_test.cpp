@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "../support/sockets.hpp"
+
 using namespace std::chrono_literals;
 using weft::task;
 
@@ -77,26 +79,6 @@ std::size_t fill_socket(const weft::stream_socket& socket) {
     if (sent <= 0) return total;
     total += static_cast<std::size_t>(sent);
   }
-}
-
-// Runs `body` and requests stop on it after 20 ms; true when it ended with operation_cancelled.
-task<bool> cancelled_by_stop_in_20ms(task<void> body) {
-  std::stop_source stop;
-  auto run = [](task<void> t) -> task<bool> {
-    try {
-      co_await std::move(t);
-    } catch (const weft::operation_cancelled&) {
-      co_return true;
-    }
-    co_return false;
-  };
-  auto stopper = [](std::stop_source* source) -> task<void> {
-    co_await weft::sleep_for(20ms);
-    source->request_stop();
-  };
-  auto [cancelled, ignored] = co_await weft::when_all(
-      weft::with_stop_token(run(std::move(body)), stop.get_token()), stopper(&stop));
-  co_return cancelled;
 }
 
 task<void> flush(weft::stream_writer& writer) {
@@ -192,15 +174,7 @@ TEST_CASE("a write that does not fit waits for room (back-pressure), and every b
 TEST_CASE("a failed send breaks the writer: the next write and flush say why, naming the peer",
           "[io][stream_writer]") {
   weft::run([]() -> task<void> {
-    weft::listener server = weft::listener::bind(weft::socket_address::loopback());
-    weft::stream_socket client = co_await weft::connect(server.local_address());
-    {
-      weft::stream_socket accepted = co_await server.accept();
-      ::linger abort_on_close{1, 0};  // close sends RST instead of FIN
-      REQUIRE(::setsockopt(accepted.native_handle(), SOL_SOCKET, SO_LINGER, &abort_on_close,
-                           sizeof abort_on_close) == 0);
-    }
-    co_await weft::sleep_for(20ms);  // the destructor's close goes through the ring
+    auto [client, port] = co_await weft::test::connect_to_resetting_peer();
     weft::stream_writer out{client};
     std::vector<std::byte> chunk(1000);
     std::string first_error;
@@ -215,8 +189,7 @@ TEST_CASE("a failed send breaks the writer: the next write and flush say why, na
       }
     }
     CHECK((code == ECONNRESET || code == EPIPE));
-    CHECK_THAT(first_error, Catch::StartsWith("send to 127.0.0.1:" +
-                                              std::to_string(server.local_address().port())));
+    CHECK_THAT(first_error, Catch::StartsWith("send to 127.0.0.1:" + std::to_string(port)));
     CHECK(out.broken());
     std::string again;
     try {
@@ -237,7 +210,7 @@ TEST_CASE("a stop ends a waiting flush; the unsent bytes stay queued and all arr
     std::size_t filler = fill_socket(out_socket);  // nothing more goes until the peer reads
     const std::vector<std::byte> data = pattern(total);
     co_await out.write(data);  // fits the default limit: copied, returns at once
-    bool cancelled = co_await cancelled_by_stop_in_20ms(flush(out));
+    bool cancelled = co_await weft::test::cancelled_by_stop_after(flush(out), 20ms);
     CHECK(cancelled);
     CHECK(!out.broken());
     CHECK(out.unsent() > 0);
@@ -296,7 +269,7 @@ TEST_CASE("a write larger than the limit stopped before any byte left takes noth
     auto [out_socket, in_socket] = small_buffered_pair();
     fill_socket(out_socket);  // the next send waits for the reader
     weft::stream_writer out{out_socket, 4096};
-    bool cancelled = co_await cancelled_by_stop_in_20ms(write_zeros(out, 100'000));
+    bool cancelled = co_await weft::test::cancelled_by_stop_after(write_zeros(out, 100'000), 20ms);
     CHECK(cancelled);
     CHECK(!out.broken());  // nothing of it went: the stream is as if it was never written
     CHECK(out.unsent() == 0);
@@ -313,7 +286,7 @@ TEST_CASE("a write larger than the limit stopped part-way breaks the writer, say
     auto [out_socket, in_socket] = small_buffered_pair();  // nobody reads
     weft::stream_writer out{out_socket, 4096};
     // The kernel's buffers take a part of the 1 MiB before the send waits.
-    bool cancelled = co_await cancelled_by_stop_in_20ms(write_zeros(out, 1 << 20));
+    bool cancelled = co_await weft::test::cancelled_by_stop_after(write_zeros(out, 1 << 20), 20ms);
     CHECK(cancelled);
     CHECK(out.broken());
     std::string error;
