@@ -15,6 +15,13 @@ import statistics
 import sys
 
 
+def describe_ratio(ratio: float) -> str:
+    """Time ratio to a baseline, with the speed-up spelled out when it is large (0.0228x reads
+    better as 43.9x faster)."""
+    text = f"{ratio:.3g}x"
+    return text + f" ({1 / ratio:.1f}x faster)" if ratio < 0.5 else text
+
+
 def main() -> None:
     data = json.load(open(sys.argv[1]))
     pairs = [a.split(":", 1) for a in sys.argv[2:] if ":" in a]
@@ -53,7 +60,7 @@ def main() -> None:
         elif base == name:
             ratio = "(baseline)"
         else:
-            ratio = ", ".join(f"{median(name) / median(b):6.2f}x {b}"
+            ratio = ", ".join(describe_ratio(median(name) / median(b)) + f" {b}"
                               for b in ([base] if isinstance(base, str) else base))
         skip = {"name", "run_name", "run_type", "repetitions", "repetition_index", "threads",
                 "iterations", "real_time", "cpu_time", "time_unit", "family_index",

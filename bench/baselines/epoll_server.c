@@ -6,15 +6,19 @@
  *   - a readable connection is read until it is drained (EAGAIN, or a read shorter than the buffer,
  *     which on a stream socket means the receive queue was empty; level-triggered epoll reports
  *     it again should more have arrived meanwhile), all into one shared buffer;
- *   - every request terminator ("\r\n\r\n") found adds one fixed 78-byte response, and the
- *     responses for one read go out in one write() from a static buffer holding the response
- *     repeated; a short write leaves the remainder owed and arms EPOLLOUT until it has gone, the
- *     only time epoll_ctl runs after accept.
- * Keep-alive and pipelining: requests are only counted, and the (identical) responses go out in
- * order. It is a fair baseline because it is the well-tuned, syscall-per-operation design most
- * production servers still use, doing exactly the parsing the weft server must do and no more.
+ *   - requests are parsed as examples/http_server parses them (http_requests.h);
+ *   - every request found adds one fixed 78-byte response, and the responses for one read go out
+ *     in one write() from a static buffer holding the response repeated; a short write leaves the
+ *     remainder owed and arms EPOLLOUT until it has gone, the only time epoll_ctl runs after
+ *     accept.
+ * Keep-alive and pipelining: the (identical) responses go out in order; a request saying
+ * "Connection: close" (or HTTP/1.0) closes the connection once the answers owed have gone.
+ * It is a fair baseline because it is the well-tuned, syscall-per-operation design most
+ * production servers still use, doing the HTTP work the weft server does.
+ * With --count-only it parses nothing and counts "\r\n\r\n" terminators, as it did before
+ * (see uring_server.c).
  *
- * usage: epoll_server PORT       (stops on SIGTERM/SIGINT)
+ * usage: epoll_server PORT [--count-only]      (stops on SIGTERM/SIGINT)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -29,6 +33,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "http_requests.h"
 
 /* The response every server of the benchmark sends: exactly 78 bytes. */
 static const char kResponse[] =
@@ -73,11 +79,14 @@ static unsigned count_requests(const char* p, size_t n, uint8_t* state) {
   return requests;
 }
 
+static bool g_count_only; /* --count-only: count "\r\n\r\n" instead of parsing */
+
 /* Per-connection state, indexed by file descriptor. */
 struct conn {
+  struct http_partial partial; /* an unfinished request (http_requests.h) */
   uint64_t unsent;    /* response bytes owed to the client and not yet written */
   uint32_t phase;     /* bytes of the current response already written (0..77) */
-  uint8_t scan_state; /* count_requests' carry */
+  uint8_t scan_state; /* count_requests' carry (--count-only) */
   bool want_write;    /* EPOLLOUT is armed: the socket's send buffer was full */
   bool peer_done;     /* the peer shut down its side: close once everything owed is written */
 };
@@ -108,6 +117,7 @@ static struct conn* conn_for(int fd) {
 
 static void close_conn(int fd, struct conn* c) {
   close(fd); /* also removes it from the epoll set */
+  http_partial_free(&c->partial);
   memset(c, 0, sizeof *c);
 }
 
@@ -140,13 +150,18 @@ static bool flush(int fd, struct conn* c) {
   return true;
 }
 
-/* Reads until the socket is drained, counting requests. Returns false on EOF or error. */
+/* Reads until the socket is drained, finding requests. Returns false on EOF or error, or when a
+ * request asked to close (the answers owed still go out). */
 static bool read_requests(int fd, struct conn* c) {
   for (;;) {
     ssize_t n = read(fd, g_read_buffer, sizeof g_read_buffer);
     if (n > 0) {
-      unsigned requests = count_requests(g_read_buffer, (size_t)n, &c->scan_state);
+      bool open = true;
+      unsigned requests =
+          g_count_only ? count_requests(g_read_buffer, (size_t)n, &c->scan_state)
+                       : http_requests_take(&c->partial, g_read_buffer, (size_t)n, &open);
       c->unsent += (uint64_t)requests * RESPONSE_LEN;
+      if (!open) return false;
       if ((size_t)n < sizeof g_read_buffer) return true; /* short read: the queue is empty */
       continue;
     }
@@ -206,8 +221,9 @@ static int listen_on(int port) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 2 || atoi(argv[1]) <= 0 || atoi(argv[1]) > 65535) {
-    fprintf(stderr, "usage: %s PORT\n", argv[0]);
+  g_count_only = argc == 3 && strcmp(argv[2], "--count-only") == 0;
+  if ((argc != 2 && !g_count_only) || atoi(argv[1]) <= 0 || atoi(argv[1]) > 65535) {
+    fprintf(stderr, "usage: %s PORT [--count-only]\n", argv[0]);
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
