@@ -84,11 +84,11 @@ static bool g_count_only; /* --count-only: count "\r\n\r\n" instead of parsing *
 /* Per-connection state, indexed by file descriptor. */
 struct conn {
   struct http_partial partial; /* an unfinished request (http_requests.h) */
-  uint64_t unsent;    /* response bytes owed to the client and not yet written */
-  uint32_t phase;     /* bytes of the current response already written (0..77) */
-  uint8_t scan_state; /* count_requests' carry (--count-only) */
-  bool want_write;    /* EPOLLOUT is armed: the socket's send buffer was full */
-  bool peer_done;     /* the peer shut down its side: close once everything owed is written */
+  uint64_t unsent;             /* response bytes owed to the client and not yet written */
+  uint32_t phase;              /* bytes of the current response already written (0..77) */
+  uint8_t scan_state;          /* count_requests' carry (--count-only) */
+  bool want_write;             /* EPOLLOUT is armed: the socket's send buffer was full */
+  bool peer_done; /* the peer shut down its side: close once everything owed is written */
 };
 
 static int g_epoll;
@@ -157,9 +157,9 @@ static bool read_requests(int fd, struct conn* c) {
     ssize_t n = read(fd, g_read_buffer, sizeof g_read_buffer);
     if (n > 0) {
       bool open = true;
-      unsigned requests =
-          g_count_only ? count_requests(g_read_buffer, (size_t)n, &c->scan_state)
-                       : http_requests_take(&c->partial, g_read_buffer, (size_t)n, &open);
+      unsigned requests = g_count_only
+                              ? count_requests(g_read_buffer, (size_t)n, &c->scan_state)
+                              : http_requests_take(&c->partial, g_read_buffer, (size_t)n, &open);
       c->unsent += (uint64_t)requests * RESPONSE_LEN;
       if (!open) return false;
       if ((size_t)n < sizeof g_read_buffer) return true; /* short read: the queue is empty */

@@ -102,10 +102,10 @@ static bool g_count_only; /* --count-only: count "\r\n\r\n" instead of parsing *
 /* Per-connection state, indexed by file descriptor. */
 struct conn {
   struct http_partial partial; /* an unfinished request (http_requests.h) */
-  uint64_t unsent;    /* response bytes owed to the client and not yet sent */
-  uint32_t phase;     /* bytes of the current response already sent (0..77) */
-  uint8_t scan_state; /* count_requests' carry (--count-only) */
-  bool recv_armed;    /* the multishot recv is still live */
+  uint64_t unsent;             /* response bytes owed to the client and not yet sent */
+  uint32_t phase;              /* bytes of the current response already sent (0..77) */
+  uint8_t scan_state;          /* count_requests' carry (--count-only) */
+  bool recv_armed;             /* the multishot recv is still live */
   bool send_inflight; /* a send is submitted (never more than one: keeps the bytes in order) */
   bool closing;       /* peer finished or the connection failed: close once idle */
 };
@@ -208,10 +208,10 @@ static void on_recv(int fd, const struct io_uring_cqe* cqe) {
     unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
     char* buffer = g_recv_buffers + (size_t)bid * RECV_BUFFER_SIZE;
     bool open = true;
-    unsigned requests =
-        c->closing     ? 0
-        : g_count_only ? count_requests(buffer, (size_t)cqe->res, &c->scan_state)
-                       : http_requests_take(&c->partial, buffer, (size_t)cqe->res, &open);
+    unsigned requests = c->closing ? 0
+                        : g_count_only
+                            ? count_requests(buffer, (size_t)cqe->res, &c->scan_state)
+                            : http_requests_take(&c->partial, buffer, (size_t)cqe->res, &open);
     /* The bytes are consumed (or kept in c->partial): hand the buffer straight back. */
     io_uring_buf_ring_add(g_buf_ring, buffer, RECV_BUFFER_SIZE, (unsigned short)bid,
                           io_uring_buf_ring_mask(RECV_BUFFER_COUNT), (int)g_buffers_to_return++);
