@@ -128,7 +128,7 @@ class barrier {
 
    private:
     barrier& barrier_;
-    detail::stoppable_waiter waiter_;
+    detail::deferred_waiter waiter_;
     bool passed_without_waiting_ = false;
   };
   [[nodiscard]] arrive_and_wait_awaiter arrive_and_wait() noexcept {

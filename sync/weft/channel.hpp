@@ -126,7 +126,7 @@ class channel {
         if (waiter_.stopped_early()) return false;
         outcome result = channel_.send_locked(value_, woken);
         if (result == outcome::must_wait) {
-          waiter_.get().context = &slot_;
+          waiter_.get_waiter().context = &slot_;
           waiter_.link();
           channel_.refresh_hints();
           suspend = true;
@@ -145,7 +145,7 @@ class channel {
    private:
     channel& channel_;
     T& value_;
-    detail::stoppable_waiter waiter_;
+    detail::deferred_waiter waiter_;
     send_slot slot_{&value_, false};
   };
   [[nodiscard]] send_awaiter send(T& value) noexcept { return send_awaiter{*this, value}; }
@@ -182,7 +182,7 @@ class channel {
         std::lock_guard guard{channel_.lock_};
         if (waiter_.stopped_early()) return false;
         if (!channel_.take_locked(value_, woken) && !channel_.closed_) {
-          waiter_.get().context = &value_;
+          waiter_.get_waiter().context = &value_;
           waiter_.link();
           channel_.refresh_hints();
           suspend = true;
@@ -198,7 +198,7 @@ class channel {
 
    private:
     channel& channel_;
-    detail::stoppable_waiter waiter_;
+    detail::deferred_waiter waiter_;
     std::optional<T> value_;
   };
   [[nodiscard]] recv_awaiter recv() noexcept { return recv_awaiter{*this}; }

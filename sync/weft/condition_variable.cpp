@@ -32,7 +32,7 @@ class condition_variable::unlock_and_wait {
  private:
   condition_variable& cv_;
   mutex& mutex_;
-  detail::stoppable_waiter waiter_;
+  detail::deferred_waiter waiter_;
   bool released_ = false;
 };
 

@@ -61,7 +61,7 @@ class event {
 
    private:
     event& event_;
-    detail::stoppable_waiter waiter_;
+    detail::deferred_waiter waiter_;
   };
   [[nodiscard]] wait_awaiter wait() noexcept { return wait_awaiter{*this}; }
 

@@ -83,7 +83,7 @@ class mutex {
     mutex& mutex_;
 
    private:
-    detail::stoppable_waiter waiter_;
+    detail::deferred_waiter waiter_;
   };
   [[nodiscard]] lock_awaiter lock() noexcept { return lock_awaiter{*this}; }
 

@@ -79,7 +79,7 @@ class semaphore {
     semaphore& semaphore_;
 
    private:
-    detail::stoppable_waiter waiter_;
+    detail::deferred_waiter waiter_;
   };
   [[nodiscard]] acquire_awaiter acquire() noexcept { return acquire_awaiter{*this}; }
 

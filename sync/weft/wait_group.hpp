@@ -51,7 +51,7 @@ class wait_group {
 
    private:
     wait_group& group_;
-    detail::stoppable_waiter waiter_;
+    detail::deferred_waiter waiter_;
   };
   [[nodiscard]] wait_awaiter wait() noexcept { return wait_awaiter{*this}; }
 

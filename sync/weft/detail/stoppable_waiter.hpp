@@ -10,6 +10,9 @@
 //   * it finds it linked once and unlinked since → a waker got there first; nothing to do.
 // The decision is the call to stopped_early() under the lock: from then on the awaiter either
 // links or completes, both before the lock is released.
+//
+// Awaiters hold a deferred_waiter (below), which builds the stoppable_waiter only in await_suspend:
+// an operation that completes in await_ready never pays for a waiter it does not use.
 #pragma once
 
 #include <weft/cancellation.hpp>
@@ -18,7 +21,9 @@
 
 #include <concepts>
 #include <coroutine>
+#include <cstddef>
 #include <mutex>
+#include <new>
 #include <utility>
 
 namespace weft::detail {
@@ -94,6 +99,44 @@ class stoppable_waiter final : private stop_target {
   bool stopped_early_ = false;
   bool cancelled_ = false;
   promise_base* watched_by_ = nullptr;  // the promise whose stop requests reach stop()
+};
+
+/// A stoppable_waiter built only when its awaiter is about to suspend, so that an operation that
+/// completes in await_ready (an uncontended lock, a value already there) writes three words into
+/// the coroutine frame rather than a whole waiter (~120 bytes). The same interface as
+/// stoppable_waiter: prepare() builds it.
+class deferred_waiter {
+ public:
+  deferred_waiter(spin_lock& lock, waiter_list& list) noexcept : lock_(lock), list_(list) {}
+  deferred_waiter(const deferred_waiter&) = delete;
+  deferred_waiter& operator=(const deferred_waiter&) = delete;
+  ~deferred_waiter() {
+    if (built_) get().~stoppable_waiter();
+  }
+
+  template <class Promise>
+  void prepare(std::coroutine_handle<Promise> waiting) {
+    ::new (static_cast<void*>(storage_)) stoppable_waiter(lock_, list_);
+    built_ = true;
+    get().prepare(waiting);
+  }
+  [[nodiscard]] bool stopped_early() noexcept { return get().stopped_early(); }
+  void link() noexcept { get().link(); }
+  waiter& get_waiter() noexcept { return get().get(); }
+  /// As stoppable_waiter::finish; nothing when the awaiter never suspended.
+  void finish() {
+    if (built_) get().finish();
+  }
+
+ private:
+  stoppable_waiter& get() noexcept {
+    return *std::launder(reinterpret_cast<stoppable_waiter*>(storage_));
+  }
+
+  spin_lock& lock_;
+  waiter_list& list_;
+  bool built_ = false;
+  alignas(stoppable_waiter) std::byte storage_[sizeof(stoppable_waiter)];
 };
 
 }  // namespace weft::detail
