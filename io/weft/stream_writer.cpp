@@ -186,7 +186,14 @@ class write_behind final : private uring_completion, private work_item {
         if (busy_ || !filling_.empty()) break;
         pop_head()->finish(0);
       } else if (waiter->data_.size() <= limit_ - buffered()) {
-        filling_.insert(filling_.end(), waiter->data_.begin(), waiter->data_.end());
+        try {
+          filling_.insert(filling_.end(), waiter->data_.begin(), waiter->data_.end());
+        } catch (...) {
+          // No memory for the copy: this write fails (its co_await throws std::bad_alloc) having
+          // taken nothing, like a cancelled one; the writer and the writes behind it go on.
+          pop_head()->fail(std::current_exception());
+          continue;
+        }
         pop_head()->finish(0);
       } else if (!busy_ && filling_.empty() && sending_.empty()) {
         // Larger than the whole room: sent from the waiter's memory, which its frame keeps alive

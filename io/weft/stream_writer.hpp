@@ -141,7 +141,8 @@ class stream_writer {
   ///     larger than `limit`, once it has been sent.
   ///   Resumes on: the loop thread.
   ///   Throws: the error that broke the writer (a failed send, now or earlier): std::system_error
-  ///     "send to <peer>: Broken pipe".
+  ///     "send to <peer>: Broken pipe". std::bad_alloc when there is no memory to copy the bytes:
+  ///     the write took nothing and the writer stays usable.
   ///   Cancellation: a write still waiting for room takes nothing and throws operation_cancelled;
   ///     the writer stays usable. A stop requested before the co_await does not stop a write that
   ///     fits at once (it never waits); one that would wait throws operation_cancelled at once. A

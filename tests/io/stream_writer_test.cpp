@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/refused_allocations.hpp"
 #include "../support/sockets.hpp"
 
 using namespace std::chrono_literals;
@@ -418,5 +419,41 @@ TEST_CASE("a writer over a pipe writes with write(2) and reports EPIPE once the 
       CHECK(e.code().value() == EPIPE);
     }
     CHECK_THAT(error, Catch::StartsWith("write to pipe"));
+  }());
+}
+
+TEST_CASE(
+    "a waiting write with no memory for its copy throws bad_alloc, takes nothing, and the "
+    "writer goes on",
+    "[io][stream_writer]") {
+  weft::run([]() -> task<void> {
+    auto [out_socket, in_socket] = weft::stream_socket_pair();  // room for all of it in the kernel
+    weft::stream_writer out{out_socket, 64 * 1024};
+    const std::vector<std::byte> first = pattern(48 * 1024);
+    co_await out.write(first);  // copied, and being sent
+    // Does not fit beside `first`: waits, to be copied once that send completes. That copy is
+    // refused.
+    const std::vector<std::byte> second(40 * 1024, std::byte{0xEE});
+    bool threw_bad_alloc = false;
+    std::size_t refused = 0;
+    {
+      weft::test::refused_allocations no_large_blocks{32 * 1024};
+      try {
+        co_await out.write(second);
+      } catch (const std::bad_alloc&) {
+        threw_bad_alloc = true;
+      }
+      refused = no_large_blocks.refused();
+    }
+    CHECK(threw_bad_alloc);
+    CHECK(refused == 1);
+    CHECK_FALSE(out.broken());
+    co_await out.write(std::string_view{"after"});
+    co_await out.flush();
+    out_socket.shutdown(weft::shutdown_direction::send);
+    std::string received = co_await read_all(in_socket);
+    std::string expected(reinterpret_cast<const char*>(first.data()), first.size());
+    expected += "after";
+    CHECK(received == expected);  // `second` never went out, and nothing was lost around it
   }());
 }
