@@ -3,7 +3,9 @@
 // The test binary replaces the global operator new (refused_allocations.cpp) with one that calls
 // malloc, unless a refused_allocations object is alive on the calling thread and the request is at
 // least its size: then it throws std::bad_alloc. Small allocations (exception objects, strings)
-// still succeed, so that the failure can be reported.
+// still succeed, so that the failure can be reported. The replacement covers every form of new and
+// delete, on malloc/aligned_alloc and free; under AddressSanitizer the test binary therefore loses
+// the new-versus-free mismatch check, not the heap checks (those watch malloc and free).
 #pragma once
 
 #include <cstddef>
