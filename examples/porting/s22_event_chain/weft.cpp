@@ -6,7 +6,9 @@
 //  - The hand-made Event (bool + mutex + condition_variable) is weft::event (manual reset, like
 //    threading.Event). `e.wait(1)` — wait with a timeout, say whether it was set — is
 //    `co_await weft::within([&] { return e.wait(); }, 50ms)`: true if the event was set in time,
-//    false if the time ran out (the wait is then withdrawn; nothing is left behind).
+//    false if the time ran out (the wait is then withdrawn; nothing is left behind). Python's
+//    wait returns the flag as it stands at the end, so the port adds `|| e.is_set()`: a set and
+//    a timeout that fall in the same loop step must count as set.
 //  - first and second are loop coroutines in a task_scope; main's sleeps are `weft::sleep_for`,
 //    and main joins the scope instead of sleeping another 5 s and hoping.
 //  - The chain forces the order main set e1 -> first saw e1 -> first set e2 -> second saw e2;
@@ -47,7 +49,10 @@ const char* status(bool event) {
 
 task<void> first_wait(weft::event* e1, weft::event* e2) {
   while (!e1->is_set()) {
-    const bool event = co_await weft::within([&] { return e1->wait(); }, 50ms);
+    // Event.wait(1) returns the flag as it is when the wait ends: a set that lands just as the
+    // time runs out counts. `within` alone would say "timed out" then, and this loop would end
+    // (the flag is set) without setting e2, leaving `second` to wait for ever.
+    const bool event = co_await weft::within([&] { return e1->wait(); }, 50ms) || e1->is_set();
     log("first", fmt::format("Event status : ({})", status(event)));
     if (event) {
       log("first", "e1 is set.");
@@ -63,7 +68,7 @@ task<void> first_wait(weft::event* e1, weft::event* e2) {
 
 task<void> second_wait(weft::event* e2) {
   while (!e2->is_set()) {
-    const bool event = co_await weft::within([&] { return e2->wait(); }, 50ms);
+    const bool event = co_await weft::within([&] { return e2->wait(); }, 50ms) || e2->is_set();
     log("second", fmt::format("event status : ({})", status(event)));
     if (event) {
       log("second", "e2 is set");
