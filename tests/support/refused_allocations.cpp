@@ -3,9 +3,21 @@
 #include <cstdlib>
 #include <new>
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define WEFT_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define WEFT_TEST_SANITIZED 1
+#endif
+#endif
+
 namespace {
 thread_local std::size_t refuse_from = 0;  // 0: refuse nothing
 thread_local std::size_t refused_count = 0;
+}  // namespace
+
+#ifndef WEFT_TEST_SANITIZED
+namespace {
 
 void* allocate(std::size_t size) {
   if (refuse_from != 0 && size >= refuse_from) {
@@ -16,6 +28,7 @@ void* allocate(std::size_t size) {
   throw std::bad_alloc{};
 }
 }  // namespace
+#endif
 
 namespace weft::test {
 refused_allocations::refused_allocations(std::size_t min_size) noexcept : previous_(refuse_from) {
@@ -28,8 +41,16 @@ refused_allocations::~refused_allocations() {
 std::size_t refused_allocations::refused() const noexcept {
   return refused_count;
 }
+bool refused_allocations::available() noexcept {
+#ifdef WEFT_TEST_SANITIZED
+  return false;
+#else
+  return true;
+#endif
+}
 }  // namespace weft::test
 
+#ifndef WEFT_TEST_SANITIZED
 // The replacements: every form, so that no allocation goes through the C++ runtime's own (or a
 // sanitizer's) operator new while its memory comes back through ours, or the other way round.
 void* operator new(std::size_t size) {
@@ -107,3 +128,4 @@ void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept 
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
   std::free(p);
 }
+#endif  // WEFT_TEST_SANITIZED
