@@ -433,7 +433,8 @@ TEST_CASE(
     return;
   }
   weft::run([]() -> task<void> {
-    auto [out_socket, in_socket] = weft::stream_socket_pair();  // room for all of it in the kernel
+    auto [out_socket, in_socket] = weft::stream_socket_pair();
+    out_socket.set_send_buffer_size(256 * 1024);  // room in the kernel for everything written
     weft::stream_writer out{out_socket, 64 * 1024};
     const std::vector<std::byte> first = pattern(48 * 1024);
     co_await out.write(first);  // copied, and being sent
