@@ -16,6 +16,7 @@
 #pragma once
 
 #include <weft/cancellation.hpp>
+#include <weft/detail/fatal.hpp>
 #include <weft/detail/promise_base.hpp>
 #include <weft/waker.hpp>
 
@@ -116,6 +117,7 @@ class deferred_waiter {
 
   template <class Promise>
   void prepare(std::coroutine_handle<Promise> waiting) {
+    WEFT_CHECK(!built_, "an awaiter of a weft primitive was awaited twice");
     ::new (static_cast<void*>(storage_)) stoppable_waiter(lock_, list_);
     built_ = true;
     get().prepare(waiting);
