@@ -19,11 +19,16 @@ thread_local std::size_t refused_count = 0;
 #ifndef WEFT_TEST_SANITIZED
 namespace {
 
-void* allocate(std::size_t size) {
+// Throws when a refused_allocations on this thread refuses `size`.
+void refuse_if_asked(std::size_t size) {
   if (refuse_from != 0 && size >= refuse_from) {
     ++refused_count;
     throw std::bad_alloc{};
   }
+}
+
+void* allocate(std::size_t size) {
+  refuse_if_asked(size);
   if (void* p = std::malloc(size != 0 ? size : 1)) return p;
   throw std::bad_alloc{};
 }
@@ -70,12 +75,10 @@ void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
   return operator new(size, tag);
 }
 void* operator new(std::size_t size, std::align_val_t alignment) {
-  if (refuse_from != 0 && size >= refuse_from) {
-    ++refused_count;
-    throw std::bad_alloc{};
-  }
+  refuse_if_asked(size);
   auto align = static_cast<std::size_t>(alignment);
-  if (void* p = std::aligned_alloc(align, (size + align - 1) / align * align)) return p;
+  std::size_t rounded = size != 0 ? (size + align - 1) / align * align : align;
+  if (void* p = std::aligned_alloc(align, rounded)) return p;
   throw std::bad_alloc{};
 }
 void* operator new[](std::size_t size, std::align_val_t alignment) {
